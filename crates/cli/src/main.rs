@@ -1,0 +1,2 @@
+//! The simulator shell (being written).
+fn main() {}

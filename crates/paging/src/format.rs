@@ -1,0 +1,159 @@
+//! Table formats: how a VPN splits into a directory index and a leaf index.
+
+use phys::PAGE_SIZE;
+
+use crate::{Pte, Vpn};
+
+/// The most index bits one level can have: a table is one frame of 4-byte entries.
+const MAX_LEVEL_BITS: u8 = (PAGE_SIZE / size_of::<Pte>()).trailing_zeros() as u8;
+
+/// The shape of a page table.
+///
+/// A VPN is `dir_bits + leaf_bits` wide. With `dir_bits == 0` the table has one level: the
+/// root frame is the leaf. Otherwise the root is a directory of `2^dir_bits` entries, each
+/// pointing to a leaf table of `2^leaf_bits` entries. Each table occupies one frame; a table
+/// with fewer entries than a frame holds uses the frame's first entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Format {
+    dir_bits: u8,
+    leaf_bits: u8,
+}
+
+/// A format that cannot be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// One level has more index bits than a frame of entries holds.
+    #[error("a level of {bits} index bits does not fit in one frame (at most {MAX_LEVEL_BITS})")]
+    LevelTooWide {
+        /// The bits asked for.
+        bits: u8,
+    },
+    /// A leaf level of zero bits.
+    #[error("a leaf level needs at least one index bit")]
+    EmptyLeaf,
+}
+
+impl Format {
+    /// The `mtl458` table: one level of 1,024 entries (10 bits), one frame per process.
+    pub const MTL458: Format = Format { dir_bits: 0, leaf_bits: 10 };
+    /// The `ajou` table: 16 x 16, two levels of 4 bits each.
+    pub const AJOU: Format = Format { dir_bits: 4, leaf_bits: 4 };
+
+    /// A single-level table with `bits` index bits.
+    ///
+    /// # Errors
+    /// [`FormatError`] if `bits` is 0 or over 10.
+    pub const fn single_level(bits: u8) -> Result<Self, FormatError> {
+        Self::two_level(0, bits)
+    }
+
+    /// A two-level table, `dir_bits` for the directory and `leaf_bits` for the leaves.
+    /// `dir_bits == 0` is the single-level table.
+    ///
+    /// # Errors
+    /// [`FormatError`] if a level is over 10 bits or the leaf level is 0 bits.
+    pub const fn two_level(dir_bits: u8, leaf_bits: u8) -> Result<Self, FormatError> {
+        if dir_bits > MAX_LEVEL_BITS {
+            return Err(FormatError::LevelTooWide { bits: dir_bits });
+        }
+        if leaf_bits > MAX_LEVEL_BITS {
+            return Err(FormatError::LevelTooWide { bits: leaf_bits });
+        }
+        if leaf_bits == 0 {
+            return Err(FormatError::EmptyLeaf);
+        }
+        Ok(Format { dir_bits, leaf_bits })
+    }
+
+    /// Whether the root is a directory (two levels) rather than the only leaf.
+    #[inline]
+    pub const fn has_directory(self) -> bool {
+        self.dir_bits != 0
+    }
+
+    /// Directory index bits (0 for a single-level table).
+    #[inline]
+    pub const fn dir_bits(self) -> u8 {
+        self.dir_bits
+    }
+
+    /// Leaf index bits.
+    #[inline]
+    pub const fn leaf_bits(self) -> u8 {
+        self.leaf_bits
+    }
+
+    /// Bits in a VPN.
+    #[inline]
+    pub const fn vpn_bits(self) -> u8 {
+        self.dir_bits + self.leaf_bits
+    }
+
+    /// How many VPNs the format maps: `2^vpn_bits`.
+    #[inline]
+    pub const fn vpn_count(self) -> u32 {
+        1 << self.vpn_bits()
+    }
+
+    /// Entries in the directory (1 for a single-level table: the root itself).
+    #[inline]
+    pub const fn dir_entries(self) -> usize {
+        1 << self.dir_bits
+    }
+
+    /// Entries in one leaf table.
+    #[inline]
+    pub const fn leaf_entries(self) -> usize {
+        1 << self.leaf_bits
+    }
+
+    /// Whether `vpn` is inside the format's range.
+    #[inline]
+    pub const fn contains(self, vpn: Vpn) -> bool {
+        vpn.as_u32() < self.vpn_count()
+    }
+
+    /// The directory index of `vpn` (always 0 for a single-level table).
+    #[inline]
+    pub const fn dir_index(self, vpn: Vpn) -> usize {
+        vpn.index() >> self.leaf_bits
+    }
+
+    /// The leaf index of `vpn`.
+    #[inline]
+    pub const fn leaf_index(self, vpn: Vpn) -> usize {
+        vpn.index() & (self.leaf_entries() - 1)
+    }
+
+    /// The VPN at `leaf` of the leaf table at directory index `dir`.
+    #[inline]
+    pub const fn vpn(self, dir: usize, leaf: usize) -> Vpn {
+        Vpn::new((dir << self.leaf_bits | leaf) as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_two_profiles_formats() {
+        assert_eq!(Format::MTL458.vpn_count(), 1024);
+        assert!(!Format::MTL458.has_directory());
+        assert_eq!(Format::MTL458.dir_entries(), 1);
+        assert_eq!(Format::AJOU.vpn_count(), 256);
+        let v = Vpn::new(0x35);
+        assert_eq!((Format::AJOU.dir_index(v), Format::AJOU.leaf_index(v)), (3, 5));
+        assert_eq!(Format::AJOU.vpn(3, 5), v);
+        assert_eq!(Format::MTL458.dir_index(Vpn::new(1023)), 0);
+    }
+
+    #[test]
+    fn bad_formats_are_errors() {
+        assert_eq!(Format::single_level(11), Err(FormatError::LevelTooWide { bits: 11 }));
+        assert_eq!(Format::two_level(11, 2), Err(FormatError::LevelTooWide { bits: 11 }));
+        assert_eq!(Format::single_level(0), Err(FormatError::EmptyLeaf));
+        assert_eq!(Format::two_level(10, 10).map(Format::vpn_count), Ok(1 << 20));
+        assert_eq!(Format::two_level(6, 4).map(Format::vpn_bits), Ok(10));
+    }
+}

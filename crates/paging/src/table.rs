@@ -1,0 +1,346 @@
+//! The table walker: translate, map, unmap, protect, iterate and free a page table that lives
+//! in frames of the arena.
+//!
+//! Second-level (leaf) tables are created the first time something is mapped under them and
+//! are kept, even when emptied, until the whole table is freed with [`PageTable::free`]. That
+//! is what the `ajou` framework does, and `show` reveals it: it walks every existing leaf.
+
+use phys::{AddressError, AllocError, Arena, FrameAllocator, FreeError, Pfn};
+
+use crate::{Format, FrameTooLarge, Pte, PteFlags, Vpn};
+
+/// A page table: its root frame and its format. A small `Copy` handle; the entries live in
+/// the arena, so every operation takes the arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageTable {
+    root: Pfn,
+    format: Format,
+}
+
+/// One leaf table of a [`PageTable`], borrowed from the arena.
+#[derive(Debug, Clone, Copy)]
+pub struct LeafTable<'a> {
+    /// Its index in the directory (0 for a single-level table).
+    pub dir_index: usize,
+    /// The VPN of its first entry.
+    pub first_vpn: Vpn,
+    /// The frame it lives in.
+    pub frame: Pfn,
+    /// Its entries, present or not.
+    pub entries: &'a [Pte],
+}
+
+/// A mapping could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// The VPN is past the format's range.
+    #[error("vpn {vpn} is outside the table's {vpn_count} pages")]
+    VpnOutOfRange {
+        /// The VPN given.
+        vpn: Vpn,
+        /// Pages the format maps.
+        vpn_count: u32,
+    },
+    /// The VPN already maps a frame.
+    #[error("vpn {vpn} is already mapped to frame {frame}")]
+    AlreadyMapped {
+        /// The VPN given.
+        vpn: Vpn,
+        /// The frame it maps.
+        frame: Pfn,
+    },
+    /// The frame number does not fit in an entry.
+    #[error(transparent)]
+    FrameTooLarge(#[from] FrameTooLarge),
+    /// No frame was left for a table.
+    #[error("no frame for a page table: {0}")]
+    TableFrame(#[from] AllocError),
+    /// A table frame is outside the arena: the table is corrupt.
+    #[error("page table is corrupt: {0}")]
+    Memory(#[from] AddressError),
+}
+
+/// An existing mapping could not be changed or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UnmapError {
+    /// The VPN is past the format's range.
+    #[error("vpn {vpn} is outside the table's {vpn_count} pages")]
+    VpnOutOfRange {
+        /// The VPN given.
+        vpn: Vpn,
+        /// Pages the format maps.
+        vpn_count: u32,
+    },
+    /// The VPN maps nothing.
+    #[error("vpn {vpn} is not mapped")]
+    NotMapped {
+        /// The VPN given.
+        vpn: Vpn,
+    },
+    /// The new frame number does not fit in an entry.
+    #[error(transparent)]
+    FrameTooLarge(#[from] FrameTooLarge),
+    /// A table frame is outside the arena: the table is corrupt.
+    #[error("page table is corrupt: {0}")]
+    Memory(#[from] AddressError),
+}
+
+impl PageTable {
+    /// A new, empty table: one zeroed root frame from `alloc`.
+    ///
+    /// # Errors
+    /// [`MapError::TableFrame`] if `alloc` has no frame; [`MapError::Memory`] if it hands out a
+    /// frame outside `arena`.
+    pub fn new(arena: &mut Arena, alloc: &mut impl FrameAllocator, format: Format) -> Result<Self, MapError> {
+        let root = new_table_frame(arena, alloc)?;
+        Ok(PageTable { root, format })
+    }
+
+    /// The root frame: the directory, or the only leaf of a single-level table.
+    #[inline]
+    pub fn root(&self) -> Pfn {
+        self.root
+    }
+
+    /// The table's format.
+    #[inline]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The present entry that maps `vpn`, or `None` if `vpn` is not mapped or out of range.
+    #[inline]
+    pub fn translate(&self, arena: &Arena, vpn: Vpn) -> Option<Pte> {
+        if !self.format.contains(vpn) {
+            return None;
+        }
+        let leaf = self.leaf_frame(arena, self.format.dir_index(vpn))?;
+        let e = *arena.frame_as::<Pte>(leaf).ok()?.get(self.format.leaf_index(vpn))?;
+        e.is_present().then_some(e)
+    }
+
+    /// Maps `vpn` to `frame` with `flags` (plus [`PteFlags::PRESENT`]), creating the leaf table
+    /// from `alloc` if needed.
+    ///
+    /// # Errors
+    /// [`MapError::AlreadyMapped`] if `vpn` maps a frame already; [`MapError::VpnOutOfRange`],
+    /// [`MapError::FrameTooLarge`], [`MapError::TableFrame`] as named. On error nothing changed.
+    pub fn map(
+        &self,
+        arena: &mut Arena,
+        alloc: &mut impl FrameAllocator,
+        vpn: Vpn,
+        frame: Pfn,
+        flags: PteFlags,
+    ) -> Result<(), MapError> {
+        self.check_map(vpn)?;
+        let entry = Pte::new(frame, flags | PteFlags::PRESENT)?;
+        let dir = self.format.dir_index(vpn);
+        let leaf = match self.leaf_frame(arena, dir) {
+            Some(leaf) => leaf,
+            None => self.create_leaf(arena, alloc, dir)?,
+        };
+        let slot = &mut arena.frame_as_mut::<Pte>(leaf)?[self.format.leaf_index(vpn)];
+        if slot.is_present() {
+            return Err(MapError::AlreadyMapped { vpn, frame: slot.frame() });
+        }
+        *slot = entry;
+        Ok(())
+    }
+
+    /// Unmaps `vpn`: its entry becomes all zero. Returns the entry it had.
+    ///
+    /// # Errors
+    /// [`UnmapError::NotMapped`] if `vpn` maps nothing; [`UnmapError::VpnOutOfRange`].
+    pub fn unmap(&self, arena: &mut Arena, vpn: Vpn) -> Result<Pte, UnmapError> {
+        self.update(arena, vpn, |_| Ok(Pte::EMPTY))
+    }
+
+    /// Replaces the flags of the present entry of `vpn` with `flags` (plus `PRESENT`), keeping
+    /// its frame. Returns the entry it had.
+    ///
+    /// # Errors
+    /// As [`PageTable::unmap`].
+    pub fn protect(&self, arena: &mut Arena, vpn: Vpn, flags: PteFlags) -> Result<Pte, UnmapError> {
+        self.update(arena, vpn, |old| Ok(old.with_flags(flags | PteFlags::PRESENT)))
+    }
+
+    /// Points the present entry of `vpn` at `frame` with `flags` (plus `PRESENT`). Returns the
+    /// entry it had.
+    ///
+    /// # Errors
+    /// As [`PageTable::unmap`], and [`UnmapError::FrameTooLarge`].
+    pub fn remap(&self, arena: &mut Arena, vpn: Vpn, frame: Pfn, flags: PteFlags) -> Result<Pte, UnmapError> {
+        let entry = Pte::new(frame, flags | PteFlags::PRESENT)?;
+        self.update(arena, vpn, |_| Ok(entry))
+    }
+
+    /// The existing leaf tables, in directory order.
+    pub fn leaves<'a>(&self, arena: &'a Arena) -> impl Iterator<Item = LeafTable<'a>> + 'a {
+        let this = *self;
+        (0..self.format.dir_entries()).filter_map(move |dir| {
+            let frame = this.leaf_frame(arena, dir)?;
+            let entries = &arena.frame_as::<Pte>(frame).ok()?[..this.format.leaf_entries()];
+            Some(LeafTable { dir_index: dir, first_vpn: this.format.vpn(dir, 0), frame, entries })
+        })
+    }
+
+    /// Every present entry with its VPN, in VPN order.
+    pub fn mapped<'a>(&self, arena: &'a Arena) -> impl Iterator<Item = (Vpn, Pte)> + 'a {
+        let format = self.format;
+        self.leaves(arena).flat_map(move |leaf| {
+            leaf.entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.is_present())
+                .map(move |(i, &e)| (format.vpn(leaf.dir_index, i), e))
+        })
+    }
+
+    /// Every frame the table occupies: the root, then the leaves in directory order.
+    pub fn table_frames<'a>(&self, arena: &'a Arena) -> impl Iterator<Item = Pfn> + 'a {
+        let root = self.format.has_directory().then_some(self.root);
+        root.into_iter().chain(self.leaves(arena).map(|l| l.frame))
+    }
+
+    /// Calls `f` with each existing leaf table's first VPN and its entries, mutably.
+    ///
+    /// # Errors
+    /// [`AddressError`] if a table frame is outside the arena (a corrupt table).
+    pub fn leaves_mut(&self, arena: &mut Arena, mut f: impl FnMut(Vpn, &mut [Pte])) -> Result<(), AddressError> {
+        for dir in 0..self.format.dir_entries() {
+            if let Some(frame) = self.leaf_frame(arena, dir) {
+                let entries = &mut arena.frame_as_mut::<Pte>(frame)?[..self.format.leaf_entries()];
+                f(self.format.vpn(dir, 0), entries);
+            }
+        }
+        Ok(())
+    }
+
+    /// A second table of the same format with the same entries: every table frame is copied
+    /// into a new frame from `alloc`. The frames that the entries map are not touched.
+    ///
+    /// # Errors
+    /// [`MapError::TableFrame`] if `alloc` runs out; the frames already taken are given back.
+    pub fn duplicate(&self, arena: &mut Arena, alloc: &mut impl FrameAllocator) -> Result<PageTable, MapError> {
+        let copy = PageTable { root: new_table_frame(arena, alloc)?, format: self.format };
+        if !self.format.has_directory() {
+            arena.copy_frame(self.root, copy.root)?;
+            return Ok(copy);
+        }
+        for dir in 0..self.format.dir_entries() {
+            if let Some(src) = self.leaf_frame(arena, dir) {
+                let made = copy.create_leaf(arena, alloc, dir).and_then(|dst| Ok(arena.copy_frame(src, dst)?));
+                if let Err(e) = made {
+                    // Best effort: the frames were just taken from `alloc`, so giving them back
+                    // cannot fail unless `alloc` is broken, and the first error is the one to report.
+                    let _ = copy.free(arena, alloc);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(copy)
+    }
+
+    /// Calls `f` with the entries of each leaf of `self` and the leaf at the same directory
+    /// index of `other`, both mutably, where both exist (as after [`PageTable::duplicate`]).
+    ///
+    /// # Errors
+    /// [`AddressError`] if a table frame is outside the arena, or both tables share a leaf.
+    pub fn zip_leaves_mut(
+        &self,
+        other: &PageTable,
+        arena: &mut Arena,
+        mut f: impl FnMut(Vpn, &mut [Pte], &mut [Pte]),
+    ) -> Result<(), AddressError> {
+        let n = self.format.leaf_entries().min(other.format.leaf_entries());
+        for dir in 0..self.format.dir_entries().min(other.format.dir_entries()) {
+            if let (Some(a), Some(b)) = (self.leaf_frame(arena, dir), other.leaf_frame(arena, dir)) {
+                let (ea, eb) = arena.frame_pair_as_mut::<Pte>(a, b)?;
+                f(self.format.vpn(dir, 0), &mut ea[..n], &mut eb[..n]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives every table frame back to `alloc`. The frames the entries map are the caller's
+    /// business: unmap or account for them first.
+    ///
+    /// # Errors
+    /// [`FreeError`] if `alloc` refuses a frame (it is not the allocator the table came from).
+    /// Every frame is still offered; the first error is returned.
+    pub fn free(self, arena: &Arena, alloc: &mut impl FrameAllocator) -> Result<(), FreeError> {
+        let leaves: Vec<Pfn> =
+            if self.format.has_directory() { self.leaves(arena).map(|l| l.frame).collect() } else { Vec::new() };
+        let mut result = Ok(());
+        for frame in leaves.into_iter().chain([self.root]) {
+            if let Err(e) = alloc.deallocate_frame(frame) {
+                result = result.and(Err(e));
+            }
+        }
+        result
+    }
+
+    /// The frame of the leaf table at directory index `dir`, if it exists.
+    #[inline]
+    fn leaf_frame(&self, arena: &Arena, dir: usize) -> Option<Pfn> {
+        if !self.format.has_directory() {
+            return (dir == 0).then_some(self.root);
+        }
+        let e = *arena.frame_as::<Pte>(self.root).ok()?.get(dir)?;
+        e.is_present().then(|| e.frame())
+    }
+
+    fn create_leaf(&self, arena: &mut Arena, alloc: &mut impl FrameAllocator, dir: usize) -> Result<Pfn, MapError> {
+        let leaf = new_table_frame(arena, alloc)?;
+        let entry = match Pte::new(leaf, PteFlags::PRESENT) {
+            Ok(e) => e,
+            Err(e) => {
+                let _ = alloc.deallocate_frame(leaf);
+                return Err(e.into());
+            }
+        };
+        arena.frame_as_mut::<Pte>(self.root)?[dir] = entry;
+        Ok(leaf)
+    }
+
+    fn check_map(&self, vpn: Vpn) -> Result<(), MapError> {
+        if self.format.contains(vpn) {
+            Ok(())
+        } else {
+            Err(MapError::VpnOutOfRange { vpn, vpn_count: self.format.vpn_count() })
+        }
+    }
+
+    fn update(
+        &self,
+        arena: &mut Arena,
+        vpn: Vpn,
+        f: impl FnOnce(Pte) -> Result<Pte, UnmapError>,
+    ) -> Result<Pte, UnmapError> {
+        if !self.format.contains(vpn) {
+            return Err(UnmapError::VpnOutOfRange { vpn, vpn_count: self.format.vpn_count() });
+        }
+        let leaf = self.leaf_frame(arena, self.format.dir_index(vpn)).ok_or(UnmapError::NotMapped { vpn })?;
+        let slot = &mut arena.frame_as_mut::<Pte>(leaf)?[self.format.leaf_index(vpn)];
+        let old = *slot;
+        if !old.is_present() {
+            return Err(UnmapError::NotMapped { vpn });
+        }
+        *slot = f(old)?;
+        Ok(old)
+    }
+}
+
+/// A zeroed frame for a table. Zeroing is free for frames never written (see `Arena`).
+fn new_table_frame(arena: &mut Arena, alloc: &mut impl FrameAllocator) -> Result<Pfn, MapError> {
+    let frame = alloc.allocate_frame()?;
+    if let Err(e) = arena.zero_frame(frame) {
+        let _ = alloc.deallocate_frame(frame);
+        return Err(e.into());
+    }
+    Ok(frame)
+}
+
+#[cfg(test)]
+mod tests;

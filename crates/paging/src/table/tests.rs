@@ -1,0 +1,200 @@
+//! Walker tests: unit cases, and random operation sequences against a `BTreeMap` model.
+
+use std::collections::BTreeMap;
+
+use phys::{FramePool, MemoryLayout, PhysMemory};
+use proptest::prelude::*;
+
+use super::*;
+
+fn machine() -> PhysMemory {
+    PhysMemory::new(MemoryLayout { frames: 64, kernel: 0..40, user: 40..64 }).unwrap()
+}
+
+const RW: PteFlags = PteFlags::READ.union(PteFlags::WRITE);
+
+#[test]
+fn two_level_creates_leaves_lazily_and_keeps_them() {
+    let mut m = machine();
+    let t = PageTable::new(&mut m.arena, &mut m.kernel, Format::AJOU).unwrap();
+    assert_eq!(t.table_frames(&m.arena).count(), 1);
+    t.map(&mut m.arena, &mut m.kernel, Vpn::new(0x21), Pfn::new(50), RW).unwrap();
+    t.map(&mut m.arena, &mut m.kernel, Vpn::new(0x22), Pfn::new(51), PteFlags::READ).unwrap();
+    assert_eq!(t.table_frames(&m.arena).collect::<Vec<_>>(), [Pfn::new(0), Pfn::new(1)]);
+    assert_eq!(
+        t.map(&mut m.arena, &mut m.kernel, Vpn::new(0x21), Pfn::new(52), RW),
+        Err(MapError::AlreadyMapped { vpn: Vpn::new(0x21), frame: Pfn::new(50) })
+    );
+    assert_eq!(t.unmap(&mut m.arena, Vpn::new(0x21)).map(Pte::frame), Ok(Pfn::new(50)));
+    assert_eq!(t.unmap(&mut m.arena, Vpn::new(0x21)), Err(UnmapError::NotMapped { vpn: Vpn::new(0x21) }));
+    assert_eq!(t.unmap(&mut m.arena, Vpn::new(0x50)), Err(UnmapError::NotMapped { vpn: Vpn::new(0x50) }));
+    t.unmap(&mut m.arena, Vpn::new(0x22)).unwrap();
+    // The emptied leaf stays, as the ajou framework's does.
+    let leaves: Vec<_> = t.leaves(&m.arena).map(|l| (l.dir_index, l.first_vpn)).collect();
+    assert_eq!(leaves, [(2, Vpn::new(0x20))]);
+    t.free(&m.arena, &mut m.kernel).unwrap();
+    assert_eq!(m.kernel.free_count(), 40);
+}
+
+#[test]
+fn out_of_range_vpns_are_errors() {
+    let mut m = machine();
+    let t = PageTable::new(&mut m.arena, &mut m.kernel, Format::AJOU).unwrap();
+    let vpn = Vpn::new(256);
+    assert_eq!(
+        t.map(&mut m.arena, &mut m.kernel, vpn, Pfn::new(1), RW),
+        Err(MapError::VpnOutOfRange { vpn, vpn_count: 256 })
+    );
+    assert_eq!(t.protect(&mut m.arena, vpn, RW), Err(UnmapError::VpnOutOfRange { vpn, vpn_count: 256 }));
+    assert_eq!(t.translate(&m.arena, vpn), None);
+}
+
+#[test]
+fn a_table_frame_shortage_is_an_error_and_changes_nothing() {
+    let mut m = machine();
+    let mut tiny = FramePool::new(phys::PoolKind::Kernel, 0..1);
+    let t = PageTable::new(&mut m.arena, &mut tiny, Format::AJOU).unwrap();
+    let e = t.map(&mut m.arena, &mut tiny, Vpn::new(3), Pfn::new(45), RW);
+    assert!(matches!(e, Err(MapError::TableFrame(_))));
+    assert_eq!(t.mapped(&m.arena).count(), 0);
+    assert_eq!(t.duplicate(&mut m.arena, &mut tiny).err().map(|e| matches!(e, MapError::TableFrame(_))), Some(true));
+    assert_eq!(tiny.free_count(), 0);
+}
+
+#[test]
+fn protect_and_remap_keep_what_they_should() {
+    let mut m = machine();
+    let t = PageTable::new(&mut m.arena, &mut m.kernel, Format::MTL458).unwrap();
+    t.map(&mut m.arena, &mut m.kernel, Vpn::new(1023), Pfn::new(60), RW).unwrap();
+    let old = t.protect(&mut m.arena, Vpn::new(1023), PteFlags::READ | PteFlags::COW).unwrap();
+    assert_eq!(old.flags(), RW | PteFlags::PRESENT);
+    let now = t.translate(&m.arena, Vpn::new(1023)).unwrap();
+    assert_eq!((now.frame(), now.flags()), (Pfn::new(60), PteFlags::PRESENT | PteFlags::READ | PteFlags::COW));
+    t.remap(&mut m.arena, Vpn::new(1023), Pfn::new(61), RW).unwrap();
+    assert_eq!(t.translate(&m.arena, Vpn::new(1023)).map(Pte::frame), Some(Pfn::new(61)));
+    assert_eq!(t.table_frames(&m.arena).collect::<Vec<_>>(), [t.root()]);
+}
+
+#[test]
+fn duplicate_and_zip_see_the_same_entries() {
+    let mut m = machine();
+    let t = PageTable::new(&mut m.arena, &mut m.kernel, Format::AJOU).unwrap();
+    for (v, f) in [(0, 40), (17, 41), (255, 42)] {
+        t.map(&mut m.arena, &mut m.kernel, Vpn::new(v), Pfn::new(f), RW).unwrap();
+    }
+    let c = t.duplicate(&mut m.arena, &mut m.kernel).unwrap();
+    assert_eq!(t.mapped(&m.arena).collect::<Vec<_>>(), c.mapped(&m.arena).collect::<Vec<_>>());
+    assert_eq!(c.table_frames(&m.arena).count(), 4);
+    let mut seen = 0;
+    t.zip_leaves_mut(&c, &mut m.arena, |_, a, b| {
+        for (x, y) in a.iter_mut().zip(b) {
+            if x.is_present() {
+                *y = y.with_flags(PteFlags::PRESENT | PteFlags::READ);
+                seen += 1;
+            }
+        }
+    })
+    .unwrap();
+    assert_eq!(seen, 3);
+    assert!(c.mapped(&m.arena).all(|(_, e)| !e.flags().contains(PteFlags::WRITE)));
+    assert!(t.mapped(&m.arena).all(|(_, e)| e.flags().contains(PteFlags::WRITE)));
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Map(u32, u32, u8),
+    Unmap(u32),
+    Protect(u32, u8),
+    Translate(u32),
+}
+
+fn flags_of(bits: u8) -> PteFlags {
+    PteFlags::from_bits_truncate(u32::from(bits) << 1) & (PteFlags::READ | PteFlags::WRITE | PteFlags::EXEC)
+}
+
+fn ops(vpns: u32) -> impl Strategy<Value = Vec<Op>> {
+    // A few VPNs past the range so that the range checks are exercised too.
+    let vpn = 0..vpns + 4;
+    prop::collection::vec(
+        prop_oneof![
+            4 => (vpn.clone(), 40u32..64, any::<u8>()).prop_map(|(v, f, b)| Op::Map(v, f, b)),
+            2 => vpn.clone().prop_map(Op::Unmap),
+            1 => (vpn.clone(), any::<u8>()).prop_map(|(v, b)| Op::Protect(v, b)),
+            2 => vpn.prop_map(Op::Translate),
+        ],
+        1..300,
+    )
+}
+
+fn run_against_model(format: Format, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let mut m = machine();
+    let t = PageTable::new(&mut m.arena, &mut m.kernel, format).unwrap();
+    let mut model: BTreeMap<u32, (u32, PteFlags)> = BTreeMap::new();
+    let n = format.vpn_count();
+    for op in ops {
+        match op {
+            Op::Map(v, f, b) => {
+                let r = t.map(&mut m.arena, &mut m.kernel, Vpn::new(v), Pfn::new(f), flags_of(b));
+                match (v < n, model.get(&v)) {
+                    (false, _) => prop_assert!(
+                        matches!(r, Err(MapError::VpnOutOfRange { vpn_count, .. }) if vpn_count == n),
+                        "{:?}",
+                        r
+                    ),
+                    (true, Some(&(old, _))) => {
+                        prop_assert_eq!(r, Err(MapError::AlreadyMapped { vpn: Vpn::new(v), frame: Pfn::new(old) }))
+                    }
+                    (true, None) => {
+                        prop_assert_eq!(r, Ok(()));
+                        model.insert(v, (f, flags_of(b) | PteFlags::PRESENT));
+                    }
+                }
+            }
+            Op::Unmap(v) => {
+                let r = t.unmap(&mut m.arena, Vpn::new(v));
+                match model.remove(&v) {
+                    Some((f, fl)) => prop_assert_eq!(r, Ok(Pte::new(Pfn::new(f), fl).unwrap())),
+                    None => prop_assert!(r.is_err()),
+                }
+            }
+            Op::Protect(v, b) => {
+                let r = t.protect(&mut m.arena, Vpn::new(v), flags_of(b));
+                match model.get_mut(&v) {
+                    Some(e) => {
+                        prop_assert!(r.is_ok());
+                        e.1 = flags_of(b) | PteFlags::PRESENT;
+                    }
+                    None => prop_assert!(r.is_err()),
+                }
+            }
+            Op::Translate(v) => {
+                let got = t.translate(&m.arena, Vpn::new(v)).map(|e| (e.frame().as_u32(), e.flags()));
+                prop_assert_eq!(got, model.get(&v).copied());
+            }
+        }
+        let walked: Vec<_> = t.mapped(&m.arena).map(|(v, e)| (v.as_u32(), (e.frame().as_u32(), e.flags()))).collect();
+        let expect: Vec<_> = model.iter().map(|(&v, &e)| (v, e)).collect();
+        prop_assert_eq!(walked, expect);
+    }
+    // Freeing returns every table frame.
+    t.free(&m.arena, &mut m.kernel).unwrap();
+    prop_assert_eq!(m.kernel.free_count(), 40);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn single_level_matches_a_btreemap(ops in ops(1024)) {
+        run_against_model(Format::MTL458, ops)?;
+    }
+
+    #[test]
+    fn two_level_matches_a_btreemap(ops in ops(256)) {
+        run_against_model(Format::AJOU, ops)?;
+    }
+
+    #[test]
+    fn any_split_matches_a_btreemap(dir in 1u8..=5, leaf in 1u8..=5, ops in ops(1024)) {
+        run_against_model(Format::two_level(dir, leaf).unwrap(), ops)?;
+    }
+}

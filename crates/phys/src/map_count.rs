@@ -1,0 +1,108 @@
+//! Per-frame map counts: how many page-table entries, over all processes, map each frame.
+
+use crate::Pfn;
+
+/// A map count could not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MapCountError {
+    /// The frame is outside the machine.
+    #[error("frame {frame} is outside the machine's {frames} frames")]
+    OutOfRange {
+        /// The frame given.
+        frame: Pfn,
+        /// The number of frames counted.
+        frames: u32,
+    },
+    /// Decrementing a count that is already zero.
+    #[error("map count of frame {frame} is already 0")]
+    Underflow {
+        /// The frame given.
+        frame: Pfn,
+    },
+    /// Incrementing a count at its maximum.
+    #[error("map count of frame {frame} is at its maximum")]
+    Overflow {
+        /// The frame given.
+        frame: Pfn,
+    },
+}
+
+/// One map count per frame of the machine.
+#[derive(Clone)]
+pub struct MapCounts {
+    counts: Vec<u32>,
+}
+
+impl MapCounts {
+    /// All-zero counts for `frames` frames.
+    pub fn new(frames: u32) -> Self {
+        MapCounts { counts: vec![0; frames as usize] }
+    }
+
+    /// The count of `frame`; 0 for frames outside the machine.
+    #[inline]
+    pub fn get(&self, frame: Pfn) -> u32 {
+        self.counts.get(frame.index()).copied().unwrap_or(0)
+    }
+
+    /// Adds one mapping of `frame`; returns the new count.
+    ///
+    /// # Errors
+    /// [`MapCountError::OutOfRange`] or [`MapCountError::Overflow`].
+    #[inline]
+    pub fn increment(&mut self, frame: Pfn) -> Result<u32, MapCountError> {
+        let frames = self.counts.len() as u32;
+        let c = self.counts.get_mut(frame.index()).ok_or(MapCountError::OutOfRange { frame, frames })?;
+        *c = c.checked_add(1).ok_or(MapCountError::Overflow { frame })?;
+        Ok(*c)
+    }
+
+    /// Removes one mapping of `frame`; returns the new count.
+    ///
+    /// # Errors
+    /// [`MapCountError::OutOfRange`] or [`MapCountError::Underflow`].
+    #[inline]
+    pub fn decrement(&mut self, frame: Pfn) -> Result<u32, MapCountError> {
+        let frames = self.counts.len() as u32;
+        let c = self.counts.get_mut(frame.index()).ok_or(MapCountError::OutOfRange { frame, frames })?;
+        *c = c.checked_sub(1).ok_or(MapCountError::Underflow { frame })?;
+        Ok(*c)
+    }
+
+    /// Every frame with a non-zero count, with its count, in frame order.
+    pub fn nonzero(&self) -> impl Iterator<Item = (Pfn, u32)> + '_ {
+        self.counts.iter().enumerate().filter(|(_, c)| **c != 0).map(|(i, &c)| (Pfn::new(i as u32), c))
+    }
+
+    /// The counts of `frames`, one per frame, starting at `frames.start`.
+    pub fn range(&self, frames: core::ops::Range<u32>) -> &[u32] {
+        let end = (frames.end as usize).min(self.counts.len());
+        let start = (frames.start as usize).min(end);
+        &self.counts[start..end]
+    }
+}
+
+impl core::fmt::Debug for MapCounts {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map().entries(self.nonzero().map(|(p, c)| (p.as_u32(), c))).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_refuse_underflow_and_out_of_range() {
+        let mut m = MapCounts::new(4);
+        assert_eq!(m.decrement(Pfn::new(1)), Err(MapCountError::Underflow { frame: Pfn::new(1) }));
+        assert_eq!(m.increment(Pfn::new(1)), Ok(1));
+        assert_eq!(m.increment(Pfn::new(1)), Ok(2));
+        assert_eq!(m.decrement(Pfn::new(1)), Ok(1));
+        assert!(matches!(m.increment(Pfn::new(4)), Err(MapCountError::OutOfRange { .. })));
+        assert_eq!(m.get(Pfn::new(99)), 0);
+        assert_eq!(m.nonzero().collect::<Vec<_>>(), vec![(Pfn::new(1), 1)]);
+        assert_eq!(m.range(0..2), &[0, 1]);
+        assert_eq!(m.range(3..9), &[0]);
+    }
+}

@@ -1,0 +1,134 @@
+//! One machine's physical memory: arena, kernel and user pools, map counts.
+
+use core::ops::Range;
+
+use crate::{Arena, ArenaError, FramePool, MapCounts, PoolKind};
+
+/// Where a machine's pools sit in its arena.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryLayout {
+    /// Frames in the arena.
+    pub frames: u32,
+    /// The kernel pool: frames for page tables.
+    pub kernel: Range<u32>,
+    /// The user pool: frames for process pages.
+    pub user: Range<u32>,
+}
+
+impl MemoryLayout {
+    /// The `mtl458` machine: 200 MiB, the first 72 MiB (frames 0..18,432) for the OS, the
+    /// remaining 128 MiB (frames 18,432..51,200) for processes.
+    pub const MTL458: MemoryLayout = MemoryLayout { frames: 51_200, kernel: 0..18_432, user: 18_432..51_200 };
+
+    /// The `ajou` machine: 128 user frames numbered 0..128, as the course framework numbers
+    /// them, and 4,096 kernel frames after them for page tables (16 MiB, touched only when used).
+    pub const AJOU: MemoryLayout = MemoryLayout { frames: 128 + 4_096, kernel: 128..128 + 4_096, user: 0..128 };
+
+    /// Checks that both pools lie inside the arena and do not overlap.
+    ///
+    /// # Errors
+    /// [`LayoutError`] saying which rule is broken.
+    pub fn validate(&self) -> Result<(), LayoutError> {
+        for (kind, r) in [(PoolKind::Kernel, &self.kernel), (PoolKind::User, &self.user)] {
+            if r.start > r.end || r.end > self.frames {
+                return Err(LayoutError::PoolOutside { pool: kind, start: r.start, end: r.end, frames: self.frames });
+            }
+        }
+        if self.kernel.start < self.user.end && self.user.start < self.kernel.end {
+            return Err(LayoutError::Overlap);
+        }
+        Ok(())
+    }
+}
+
+/// A [`MemoryLayout`] that cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    /// A pool reaches past the arena or is reversed.
+    #[error("the {pool} pool {start}..{end} is not inside the arena of {frames} frames")]
+    PoolOutside {
+        /// The pool.
+        pool: PoolKind,
+        /// Its first frame.
+        start: u32,
+        /// One past its last frame.
+        end: u32,
+        /// Frames in the arena.
+        frames: u32,
+    },
+    /// The kernel and user pools share frames.
+    #[error("the kernel and user pools overlap")]
+    Overlap,
+    /// The arena could not be created.
+    #[error(transparent)]
+    Arena(#[from] ArenaError),
+}
+
+/// The physical memory of one machine.
+///
+/// The fields are public so that callers can borrow them separately (map through the kernel
+/// pool while counting user frames, say); keeping them consistent is the caller's job, and the
+/// kernel's `check` verifies it.
+#[derive(Debug)]
+pub struct PhysMemory {
+    /// The bytes.
+    pub arena: Arena,
+    /// Frames for page tables.
+    pub kernel: FramePool,
+    /// Frames for process pages.
+    pub user: FramePool,
+    /// How many page-table entries map each frame.
+    pub map_counts: MapCounts,
+}
+
+impl PhysMemory {
+    /// A machine laid out as `layout`, every frame free and zero.
+    ///
+    /// # Errors
+    /// [`LayoutError`] if the layout is invalid or too large.
+    pub fn new(layout: MemoryLayout) -> Result<Self, LayoutError> {
+        layout.validate()?;
+        Ok(PhysMemory {
+            arena: Arena::new(layout.frames)?,
+            kernel: FramePool::new(PoolKind::Kernel, layout.kernel),
+            user: FramePool::new(PoolKind::User, layout.user),
+            map_counts: MapCounts::new(layout.frames),
+        })
+    }
+
+    /// The pool of the given kind.
+    pub fn pool(&self, kind: PoolKind) -> &FramePool {
+        match kind {
+            PoolKind::Kernel => &self.kernel,
+            PoolKind::User => &self.user,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FrameAllocator, Pfn};
+
+    #[test]
+    fn the_two_machines_are_valid() {
+        let m = PhysMemory::new(MemoryLayout::MTL458).unwrap();
+        assert_eq!(m.arena.size(), 200 << 20);
+        assert_eq!(m.kernel.len(), 18_432);
+        assert_eq!(m.user.len(), 32_768);
+        let mut a = PhysMemory::new(MemoryLayout::AJOU).unwrap();
+        assert_eq!(a.user.allocate_frame(), Ok(Pfn::new(0)));
+        assert_eq!(a.kernel.allocate_frame(), Ok(Pfn::new(128)));
+    }
+
+    #[test]
+    fn bad_layouts_are_refused() {
+        let l = MemoryLayout { frames: 10, kernel: 0..6, user: 5..10 };
+        assert_eq!(l.validate(), Err(LayoutError::Overlap));
+        let l = MemoryLayout { frames: 10, kernel: 0..5, user: 5..11 };
+        assert!(matches!(l.validate(), Err(LayoutError::PoolOutside { pool: PoolKind::User, .. })));
+        #[allow(clippy::reversed_empty_ranges)]
+        let l = MemoryLayout { frames: 10, kernel: 6..5, user: 0..5 };
+        assert!(PhysMemory::new(l).is_err());
+    }
+}
