@@ -1,0 +1,165 @@
+//! Memory accesses through translation, and the copy-on-write fault handler.
+//!
+//! The fast paths (`read_mem` of a readable page, `write_mem` of a writable one) are one table
+//! walk and one arena access. Everything else goes through the page-fault path: a write to a
+//! write-protected page whose own permission is writable is copy-on-write, and the handler
+//! either copies the page (the frame is shared) or makes it writable again in place (it is not);
+//! any other failed access is a fault, which kills or is refused as the profile says.
+
+use paging::{PageTable, Pte, PteFlags, VirtAddr, Vpn};
+use phys::{FrameAllocator, Pfn, PhysAddr};
+
+use crate::Kernel;
+use crate::error::{AccessError, FaultReason, NoSuchProcess};
+use crate::process::Pid;
+
+/// The kind of a memory access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store.
+    Write,
+}
+
+impl Kernel {
+    /// The byte at `addr` in `pid`'s memory.
+    ///
+    /// # Errors
+    /// [`AccessError::Fault`] if the page is not mapped or not readable, or `addr` is outside
+    /// the address space: on `mtl458` the process is killed. [`AccessError::NoSuchProcess`].
+    #[inline]
+    pub fn read_mem(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
+        if let Some(e) = self.readable(pid, addr) {
+            if let Ok(b) = self.mem.arena.read_byte(PhysAddr::from_parts(e.frame(), addr.page_offset())) {
+                return Ok(b);
+            }
+        }
+        Err(self.read_fault(pid, addr))
+    }
+
+    /// Writes `byte` at `addr` in `pid`'s memory, taking a copy-on-write fault if needed.
+    ///
+    /// # Errors
+    /// [`AccessError::Fault`] if the page is not mapped or not writable, or `addr` is outside
+    /// the address space: on `mtl458` the process is killed. [`AccessError::OutOfMemory`] if a
+    /// copy-on-write copy finds no free frame: nothing changes.
+    #[inline]
+    pub fn write_mem(&mut self, pid: Pid, addr: VirtAddr, byte: u8) -> Result<(), AccessError> {
+        let e = self.writable(pid, addr)?;
+        self.mem
+            .arena
+            .write_byte(PhysAddr::from_parts(e.frame(), addr.page_offset()), byte)
+            .map_err(|_| AccessError::Fault(self.fault(pid, addr, FaultReason::OutOfRange)))
+    }
+
+    /// Translates `vpn` of `pid` for `access` as the MMU would, running the page-fault handler
+    /// on a failed write, and returns the frame (`ajou`'s `read` and `write`: no byte moves).
+    ///
+    /// # Errors
+    /// As [`Kernel::read_mem`] and [`Kernel::write_mem`].
+    pub fn touch(&mut self, pid: Pid, vpn: Vpn, access: Access) -> Result<Pfn, AccessError> {
+        let addr = vpn.start_address();
+        match access {
+            Access::Read => match self.readable(pid, addr) {
+                Some(e) => Ok(e.frame()),
+                None => Err(self.read_fault(pid, addr)),
+            },
+            Access::Write => Ok(self.writable(pid, addr)?.frame()),
+        }
+    }
+
+    /// The entry for a read of `addr`, if it is allowed without a fault.
+    #[inline]
+    fn readable(&self, pid: Pid, addr: VirtAddr) -> Option<Pte> {
+        let p = self.procs.get(pid)?;
+        let e = p.table.translate(&self.mem.arena, Vpn::containing(addr)?)?;
+        e.flags().contains(PteFlags::READ).then_some(e)
+    }
+
+    #[cold]
+    fn read_fault(&mut self, pid: Pid, addr: VirtAddr) -> AccessError {
+        let reason = match self.classify(pid, addr) {
+            Err(Classify::NoSuchProcess(e)) => return e.into(),
+            Err(Classify::OutOfRange) => FaultReason::OutOfRange,
+            Ok(None) => FaultReason::ReadUnmapped,
+            Ok(Some(_)) => FaultReason::NotReadable,
+        };
+        self.fault(pid, addr, reason).into()
+    }
+
+    /// The entry for a write of `addr`, after any copy-on-write fault was handled.
+    #[inline]
+    fn writable(&mut self, pid: Pid, addr: VirtAddr) -> Result<Pte, AccessError> {
+        let entry = self.classify(pid, addr);
+        match entry {
+            Ok(Some(e)) if e.flags().contains(PteFlags::WRITE) => Ok(e),
+            Ok(Some(e)) if e.flags().contains(PteFlags::ORIG_WRITE) => self.copy_on_write(pid, addr, e),
+            Ok(Some(_)) => Err(self.fault(pid, addr, FaultReason::NotWritable).into()),
+            Ok(None) => Err(self.fault(pid, addr, FaultReason::WriteUnmapped).into()),
+            Err(Classify::NoSuchProcess(e)) => Err(e.into()),
+            Err(Classify::OutOfRange) => Err(self.fault(pid, addr, FaultReason::OutOfRange).into()),
+        }
+    }
+
+    /// The present entry for `addr` (or `None`), or why there cannot be one.
+    #[inline]
+    fn classify(&self, pid: Pid, addr: VirtAddr) -> Result<Option<Pte>, Classify> {
+        let p = self.procs.get(pid).ok_or(Classify::NoSuchProcess(NoSuchProcess { pid }))?;
+        match Vpn::containing(addr).filter(|&v| p.table.format().contains(v)) {
+            Some(vpn) => Ok(p.table.translate(&self.mem.arena, vpn)),
+            None => Err(Classify::OutOfRange),
+        }
+    }
+
+    /// The copy-on-write fault handler, for a write to a present, write-protected entry whose
+    /// own permission is writable.
+    ///
+    /// If other entries map the frame (map count > 1) the page is copied into the lowest free
+    /// user frame, which this entry then maps writable, and the old frame loses one mapping. If
+    /// this is the only mapping, writing is re-enabled in place: the other sharers are gone.
+    fn copy_on_write(&mut self, pid: Pid, addr: VirtAddr, e: Pte) -> Result<Pte, AccessError> {
+        let Some(p) = self.procs.get(pid) else { return Err(NoSuchProcess { pid }.into()) };
+        let table: PageTable = p.table;
+        let Some(vpn) = Vpn::containing(addr) else {
+            return Err(self.fault(pid, addr, FaultReason::OutOfRange).into());
+        };
+        let old = e.frame();
+        let flags = (e.flags() | PteFlags::WRITE) - PteFlags::COW;
+        let copied = self.mem.map_counts.get(old) > 1;
+        let frame = if copied {
+            let new = self.mem.user.allocate_frame().map_err(|_| AccessError::OutOfMemory { pid, addr })?;
+            let done = self
+                .mem
+                .arena
+                .copy_frame(old, new)
+                .ok()
+                .and_then(|()| table.remap(&mut self.mem.arena, vpn, new, flags).ok());
+            if done.is_none() {
+                let _ = self.mem.user.deallocate_frame(new);
+                return Err(AccessError::OutOfMemory { pid, addr });
+            }
+            let _ = self.mem.map_counts.decrement(old);
+            let _ = self.mem.map_counts.increment(new);
+            new
+        } else {
+            let _ = table.protect(&mut self.mem.arena, vpn, flags);
+            old
+        };
+        self.counters.cow_faults += 1;
+        if copied {
+            self.counters.cow_copies += 1;
+        }
+        if let Some(p) = self.procs.get_mut(pid) {
+            p.cow_faults += 1;
+            p.cow_copies += u64::from(copied);
+        }
+        Pte::new(frame, flags | PteFlags::PRESENT).map_err(|_| AccessError::OutOfMemory { pid, addr })
+    }
+}
+
+/// Why no entry could be looked up for an address.
+enum Classify {
+    NoSuchProcess(NoSuchProcess),
+    OutOfRange,
+}

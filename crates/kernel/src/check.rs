@@ -1,0 +1,162 @@
+//! `check`: every invariant of the machine, verified from scratch.
+
+use paging::PteFlags;
+use phys::{Pfn, PoolKind};
+
+use crate::Kernel;
+use crate::process::Pid;
+
+/// The first broken invariant `check` found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvariantError {
+    /// A frame's map count differs from the number of entries that map it.
+    #[error("frame {frame}: map count is {recorded} but {actual} entries map it")]
+    MapCount {
+        /// The frame.
+        frame: Pfn,
+        /// Its map count.
+        recorded: u32,
+        /// Entries, over all processes, that map it.
+        actual: u32,
+    },
+    /// An entry maps a frame outside the user pool (the OS region, or past the arena).
+    #[error("pid {pid} maps vpn {vpn} to frame {frame}, outside the user pool")]
+    UserPageOutsidePool {
+        /// The process.
+        pid: Pid,
+        /// The page.
+        vpn: u32,
+        /// The frame.
+        frame: Pfn,
+    },
+    /// A frame is mapped but free in its pool, or allocated but used by nothing.
+    #[error("{pool} frame {frame} is {}", if *.allocated { "allocated but unused (leaked)" } else { "free but in use" })]
+    FreeMismatch {
+        /// The pool.
+        pool: PoolKind,
+        /// The frame.
+        frame: Pfn,
+        /// Whether the pool has it allocated.
+        allocated: bool,
+    },
+    /// A page-table frame is used twice (by two processes, or twice by one).
+    #[error("table frame {frame} of pid {pid} is also a table of pid {other}")]
+    SharedTable {
+        /// The frame.
+        frame: Pfn,
+        /// One owner.
+        pid: Pid,
+        /// The other.
+        other: Pid,
+    },
+    /// A page-table frame lies outside the kernel pool.
+    #[error("table frame {frame} of pid {pid} is outside the kernel pool")]
+    TableOutsidePool {
+        /// The frame.
+        frame: Pfn,
+        /// Its process.
+        pid: Pid,
+    },
+    /// An entry's flags break the copy-on-write rules: `COW` needs `ORIG_WRITE` and no
+    /// `WRITE`; `WRITE` needs `ORIG_WRITE`.
+    #[error("pid {pid} vpn {vpn}: inconsistent flags {flags:?}")]
+    Flags {
+        /// The process.
+        pid: Pid,
+        /// The page.
+        vpn: u32,
+        /// Its flags.
+        flags: PteFlags,
+    },
+    /// A process's page count differs from its present entries.
+    #[error("pid {pid} counts {recorded} pages but maps {actual}")]
+    PageCount {
+        /// The process.
+        pid: Pid,
+        /// Its count.
+        recorded: u32,
+        /// Its present entries.
+        actual: u32,
+    },
+    /// More processes are alive than the profile allows, or the current one is dead.
+    #[error("process table: {0}")]
+    Processes(String),
+}
+
+impl Kernel {
+    /// Verifies every invariant of the machine and reports the first one broken:
+    /// - each frame's map count equals the number of entries, over all processes, mapping it;
+    /// - every mapped frame is in the user pool, and a user frame is allocated exactly when it
+    ///   is mapped (no frame free and in use, none leaked);
+    /// - every table frame is in the kernel pool and belongs to exactly one live process, and a
+    ///   kernel frame is allocated exactly when it is a table;
+    /// - entry flags obey the copy-on-write rules; page counts match the tables;
+    /// - the process limit holds and the current process is alive.
+    ///
+    /// It costs a walk of every table and every frame: for tests and the shell's `check`.
+    ///
+    /// # Errors
+    /// The first broken invariant.
+    pub fn check(&self) -> Result<(), InvariantError> {
+        let arena = &self.mem.arena;
+        let frames = arena.frames() as usize;
+        let mut mapped = vec![0u32; frames];
+        let mut table_owner: Vec<Option<Pid>> = vec![None; frames];
+        for p in self.procs.iter() {
+            let pid = p.pid();
+            for frame in p.table.table_frames(arena) {
+                if !self.mem.kernel.contains(frame) {
+                    return Err(InvariantError::TableOutsidePool { frame, pid });
+                }
+                if let Some(other) = table_owner[frame.index()].replace(pid) {
+                    return Err(InvariantError::SharedTable { frame, pid, other });
+                }
+            }
+            let mut pages = 0;
+            for (vpn, e) in p.table.mapped(arena) {
+                let frame = e.frame();
+                if !self.mem.user.contains(frame) {
+                    return Err(InvariantError::UserPageOutsidePool { pid, vpn: vpn.as_u32(), frame });
+                }
+                let f = e.flags();
+                let cow_ok =
+                    !f.contains(PteFlags::COW) || (f.contains(PteFlags::ORIG_WRITE) && !f.contains(PteFlags::WRITE));
+                let write_ok = !f.contains(PteFlags::WRITE) || f.contains(PteFlags::ORIG_WRITE);
+                if !cow_ok || !write_ok {
+                    return Err(InvariantError::Flags { pid, vpn: vpn.as_u32(), flags: f });
+                }
+                mapped[frame.index()] += 1;
+                pages += 1;
+            }
+            if pages != p.pages {
+                return Err(InvariantError::PageCount { pid, recorded: p.pages, actual: pages });
+            }
+        }
+        for (i, &actual) in mapped.iter().enumerate() {
+            let frame = Pfn::new(i as u32);
+            let recorded = self.mem.map_counts.get(frame);
+            if recorded != actual {
+                return Err(InvariantError::MapCount { frame, recorded, actual });
+            }
+        }
+        for frame in self.mem.user.range().map(Pfn::new) {
+            let allocated = self.mem.user.is_allocated(frame);
+            if allocated != (mapped[frame.index()] > 0) {
+                return Err(InvariantError::FreeMismatch { pool: PoolKind::User, frame, allocated });
+            }
+        }
+        for frame in self.mem.kernel.range().map(Pfn::new) {
+            let allocated = self.mem.kernel.is_allocated(frame);
+            if allocated != table_owner[frame.index()].is_some() {
+                return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated });
+            }
+        }
+        if let Some(limit) = self.profile.max_processes.filter(|&l| self.procs.len() > l) {
+            return Err(InvariantError::Processes(format!("{} alive, limit {limit}", self.procs.len())));
+        }
+        if let Some(pid) = self.current.filter(|&c| !self.procs.contains(c)) {
+            return Err(InvariantError::Processes(format!("current pid {pid} is not alive")));
+        }
+        Ok(())
+    }
+}

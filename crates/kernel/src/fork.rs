@@ -1,0 +1,116 @@
+//! Fork: a child with the parent's memory, by copy-on-write sharing or by eager copying.
+
+use paging::{PageTable, PteFlags};
+use phys::{FrameAllocator, PoolKind};
+
+use crate::error::{ForkError, NoSuchProcess};
+use crate::machine::release_address_space;
+use crate::process::{Pid, Process};
+use crate::{ForkPolicy, Kernel};
+
+impl Kernel {
+    /// Forks `parent` with the fork policy in force; the child gets the lowest free pid, which
+    /// is returned.
+    ///
+    /// # Errors
+    /// [`ForkError`] for an unknown parent, a full process table or too few frames; then
+    /// nothing was allocated.
+    pub fn fork_ps(&mut self, parent: Pid) -> Result<Pid, ForkError> {
+        self.lookup(parent)?;
+        let child = self.procs.lowest_free_pid();
+        self.fork_into(parent, child)?;
+        Ok(child)
+    }
+
+    /// Forks `parent` into a new process with pid `child`.
+    pub(crate) fn fork_into(&mut self, parent: Pid, child: Pid) -> Result<(), ForkError> {
+        let p = self.procs.get(parent).ok_or(NoSuchProcess { pid: parent })?;
+        if self.procs.contains(child) {
+            return Err(ForkError::PidInUse { pid: child });
+        }
+        if let Some(limit) = self.profile.max_processes.filter(|&l| self.procs.len() >= l) {
+            return Err(ForkError::TooManyProcesses { limit });
+        }
+        let (table, segments, pages) = (p.table, p.segments, p.pages);
+        let tables = table.table_frames(&self.mem.arena).count() as u32;
+        let user = match self.fork_policy {
+            ForkPolicy::CopyOnWrite => 0,
+            ForkPolicy::Eager => pages,
+        };
+        for (pool, needed) in [(PoolKind::Kernel, tables), (PoolKind::User, user)] {
+            let free = self.mem.pool(pool).free_count();
+            if free < needed {
+                return Err(ForkError::OutOfMemory { pool, needed, free });
+            }
+        }
+        let oom = ForkError::OutOfMemory { pool: PoolKind::Kernel, needed: tables, free: 0 };
+        let copy = table.duplicate(&mut self.mem.arena, &mut self.mem.kernel).map_err(|_| oom)?;
+        let shared = match self.fork_policy {
+            ForkPolicy::CopyOnWrite => self.share_cow(table, copy),
+            ForkPolicy::Eager => self.copy_eagerly(copy),
+        };
+        if !shared {
+            // Unreachable after the checks above; undo rather than leak if it ever happens.
+            release_address_space(&mut self.mem, copy);
+            return Err(ForkError::OutOfMemory { pool: PoolKind::User, needed: user, free: 0 });
+        }
+        let mut process = Process::new(child, copy, segments);
+        process.pages = pages;
+        self.procs.insert(process);
+        self.counters.forks += 1;
+        self.counters.processes_created += 1;
+        Ok(())
+    }
+
+    /// Copy-on-write: `child` is a copy of `parent`'s tables; every present entry of both now
+    /// maps the same frame, whose map count goes up by one. Entries whose own permission is
+    /// writable lose `WRITE` and gain `COW` in both tables; read-only entries stay as they are.
+    fn share_cow(&mut self, parent: PageTable, child: PageTable) -> bool {
+        let counts = &mut self.mem.map_counts;
+        let mut ok = true;
+        let zipped = parent.zip_leaves_mut(&child, &mut self.mem.arena, |_, pe, ce| {
+            for (p, c) in pe.iter_mut().zip(ce.iter_mut()) {
+                if !p.is_present() {
+                    continue;
+                }
+                let f = p.flags();
+                if f.contains(PteFlags::ORIG_WRITE) {
+                    *p = p.with_flags((f - PteFlags::WRITE) | PteFlags::COW);
+                    *c = *p;
+                }
+                ok &= counts.increment(p.frame()).is_ok();
+            }
+        });
+        ok && zipped.is_ok()
+    }
+
+    /// Eager copy: `child` is a copy of the parent's tables; every present entry gets the
+    /// lowest free user frame, in increasing page order, with the page's bytes copied into it.
+    /// A page that was shared copy-on-write in the parent is simply writable in the child.
+    fn copy_eagerly(&mut self, child: PageTable) -> bool {
+        let entries: Vec<_> = child.mapped(&self.mem.arena).collect();
+        let mut done = 0;
+        for &(vpn, e) in &entries {
+            let Ok(new) = self.mem.user.allocate_frame() else { break };
+            let mut flags = e.flags() - PteFlags::COW;
+            flags.set(PteFlags::WRITE, flags.contains(PteFlags::ORIG_WRITE));
+            let copied = self.mem.arena.copy_frame(e.frame(), new).is_ok()
+                && child.remap(&mut self.mem.arena, vpn, new, flags).is_ok()
+                && self.mem.map_counts.increment(new).is_ok();
+            if !copied {
+                let _ = self.mem.user.deallocate_frame(new);
+                break;
+            }
+            done += 1;
+        }
+        if done == entries.len() {
+            return true;
+        }
+        // Entries not yet copied still point at the parent's frames without having counted
+        // them; clear them so that releasing the child does not uncount the parent's frames.
+        for &(vpn, _) in &entries[done..] {
+            let _ = child.unmap(&mut self.mem.arena, vpn);
+        }
+        false
+    }
+}

@@ -1,0 +1,195 @@
+//! The [`Kernel`] value: it owns the machine. Construction, lookups, `exit_ps`, kills and
+//! `switch`; the other operations have a file each.
+
+use paging::{LeafTable, PageTable, Pte, VirtAddr, Vpn};
+use phys::{FrameAllocator, LayoutError, PhysMemory};
+
+use crate::error::{ExitError, Fault, FaultReason, ForkError, NoSuchProcess};
+use crate::process::{Pid, Process, ProcessTable};
+use crate::stats::Counters;
+use crate::{FaultAction, ForkPolicy, Profile};
+
+/// A whole simulated machine: physical memory, processes, statistics.
+#[derive(Debug)]
+pub struct Kernel {
+    pub(crate) mem: PhysMemory,
+    pub(crate) profile: Profile,
+    pub(crate) fork_policy: ForkPolicy,
+    pub(crate) procs: ProcessTable,
+    pub(crate) current: Option<Pid>,
+    pub(crate) counters: Counters,
+}
+
+/// What [`Kernel::switch`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwitchOutcome {
+    /// The pid was already current; nothing changed.
+    AlreadyCurrent,
+    /// An existing process became current.
+    Switched,
+    /// No process had the pid: one was forked from the current process and became current.
+    Forked,
+}
+
+impl Kernel {
+    /// A fresh machine of `profile`: every frame free, no process (or process 0 alone and
+    /// current, if the profile boots one).
+    ///
+    /// # Errors
+    /// [`LayoutError`] if the profile's memory layout is invalid or too large.
+    pub fn new(profile: Profile) -> Result<Self, LayoutError> {
+        let mem = PhysMemory::new(profile.memory.clone())?;
+        let mut k = Kernel {
+            mem,
+            fork_policy: profile.fork_policy,
+            profile,
+            procs: ProcessTable::default(),
+            current: None,
+            counters: Counters::default(),
+        };
+        if k.profile.boot_process {
+            // An empty table is one kernel frame; a valid layout with an empty kernel pool is the
+            // only way to fail, and then there is simply no process 0.
+            if let Ok(table) = PageTable::new(&mut k.mem.arena, &mut k.mem.kernel, k.profile.format) {
+                k.procs.insert(Process::new(Pid::new(0), table, None));
+                k.counters.processes_created += 1;
+                k.current = Some(Pid::new(0));
+            }
+        }
+        Ok(k)
+    }
+
+    /// The profile the machine was built with.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The physical memory, for inspection.
+    pub fn mem(&self) -> &PhysMemory {
+        &self.mem
+    }
+
+    /// The fork policy in force.
+    pub fn fork_policy(&self) -> ForkPolicy {
+        self.fork_policy
+    }
+
+    /// Changes how later forks copy memory.
+    pub fn set_fork_policy(&mut self, policy: ForkPolicy) {
+        self.fork_policy = policy;
+    }
+
+    /// The process with `pid`, if alive.
+    pub fn process(&self, pid: Pid) -> Option<&Process> {
+        self.procs.get(pid)
+    }
+
+    /// Live processes, in pid order.
+    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+        self.procs.iter()
+    }
+
+    /// The current process (`ajou`'s `current`), if any.
+    pub fn current(&self) -> Option<Pid> {
+        self.current
+    }
+
+    /// The entry that maps `vpn` in `pid`'s table: [`Pte::EMPTY`] when nothing does.
+    ///
+    /// # Errors
+    /// [`NoSuchProcess`].
+    pub fn entry(&self, pid: Pid, vpn: Vpn) -> Result<Pte, NoSuchProcess> {
+        let p = self.lookup(pid)?;
+        Ok(p.table.translate(&self.mem.arena, vpn).unwrap_or(Pte::EMPTY))
+    }
+
+    /// The existing leaf tables of `pid`, in order: what `show` and `print_page_table` print.
+    ///
+    /// # Errors
+    /// [`NoSuchProcess`].
+    pub fn leaf_tables(&self, pid: Pid) -> Result<impl Iterator<Item = LeafTable<'_>>, NoSuchProcess> {
+        Ok(self.lookup(pid)?.table.leaves(&self.mem.arena))
+    }
+
+    /// The present entries of `pid`, in VPN order.
+    ///
+    /// # Errors
+    /// [`NoSuchProcess`].
+    pub fn mapped(&self, pid: Pid) -> Result<impl Iterator<Item = (Vpn, Pte)> + '_, NoSuchProcess> {
+        Ok(self.lookup(pid)?.table.mapped(&self.mem.arena))
+    }
+
+    /// Ends `pid`: every page unmapped, every frame that no other process maps freed, its
+    /// tables freed, its pid free for reuse.
+    ///
+    /// # Errors
+    /// [`ExitError::NoSuchProcess`].
+    pub fn exit_ps(&mut self, pid: Pid) -> Result<(), ExitError> {
+        self.destroy(pid)?;
+        self.counters.processes_exited += 1;
+        Ok(())
+    }
+
+    /// Makes `pid` current; if no process has it, forks one with that pid from the current
+    /// process (with the fork policy in force) and makes it current. Switching to the current
+    /// pid changes nothing.
+    ///
+    /// # Errors
+    /// [`ForkError`] if a fork was needed and failed; the current process is unchanged.
+    pub fn switch(&mut self, pid: Pid) -> Result<SwitchOutcome, ForkError> {
+        if self.current == Some(pid) {
+            return Ok(SwitchOutcome::AlreadyCurrent);
+        }
+        if self.procs.contains(pid) {
+            self.current = Some(pid);
+            return Ok(SwitchOutcome::Switched);
+        }
+        let parent = self.current.ok_or(ForkError::NoCurrentProcess)?;
+        self.fork_into(parent, pid)?;
+        self.current = Some(pid);
+        Ok(SwitchOutcome::Forked)
+    }
+
+    #[inline]
+    pub(crate) fn lookup(&self, pid: Pid) -> Result<&Process, NoSuchProcess> {
+        self.procs.get(pid).ok_or(NoSuchProcess { pid })
+    }
+
+    /// Takes `pid` out of the process table and gives back everything it held.
+    pub(crate) fn destroy(&mut self, pid: Pid) -> Result<(), NoSuchProcess> {
+        let p = self.procs.remove(pid).ok_or(NoSuchProcess { pid })?;
+        release_address_space(&mut self.mem, p.table);
+        if self.current == Some(pid) {
+            self.current = None;
+        }
+        Ok(())
+    }
+
+    /// An illegal access by `pid`: applies the profile's fault action and says what it did.
+    #[cold]
+    pub(crate) fn fault(&mut self, pid: Pid, addr: VirtAddr, reason: FaultReason) -> Fault {
+        let killed = self.profile.on_fault == FaultAction::Kill && self.destroy(pid).is_ok();
+        if killed {
+            self.counters.kills += 1;
+        } else {
+            self.counters.refused += 1;
+        }
+        Fault { pid, addr, reason, killed }
+    }
+}
+
+/// Unmaps every page of `table` (freeing each frame nobody else maps) and frees its tables.
+///
+/// Errors here would mean the machine is already inconsistent (a map count below the number of
+/// mappings); they are ignored so that teardown always completes, and `check` reports the
+/// inconsistency.
+pub(crate) fn release_address_space(mem: &mut PhysMemory, table: PageTable) {
+    for leaf in table.leaves(&mem.arena) {
+        for e in leaf.entries.iter().filter(|e| e.is_present()) {
+            if let Ok(0) = mem.map_counts.decrement(e.frame()) {
+                let _ = mem.user.deallocate_frame(e.frame());
+            }
+        }
+    }
+    let _ = table.free(&mem.arena, &mut mem.kernel);
+}

@@ -1,0 +1,163 @@
+//! Page allocation and deallocation: one page at a VPN (`ajou`'s `alloc` / `free`) and page
+//! ranges at an address (`mtl458`'s `allocate_pages` / `deallocate_pages`).
+
+use paging::{MapError, PageTable, VirtAddr, Vpn};
+use phys::{FrameAllocator, PAGE_SIZE, Pfn, PhysMemory, PoolKind};
+
+use crate::error::{AllocateError, FaultReason, MapPageError, UnmapPageError};
+use crate::process::Pid;
+use crate::{Kernel, Perm};
+
+/// Maps `vpn` in `table` to the lowest free user frame, zeroed, with `perm`; its map count
+/// becomes 1. On error nothing changed.
+pub(crate) fn map_fresh(mem: &mut PhysMemory, table: PageTable, vpn: Vpn, perm: Perm) -> Result<Pfn, MapPageError> {
+    let frame = mem.user.allocate_frame().map_err(|_| MapPageError::OutOfMemory { pool: PoolKind::User })?;
+    let zeroed = mem.arena.zero_frame(frame);
+    debug_assert!(zeroed.is_ok(), "a user frame outside the arena");
+    if let Err(e) = table.map(&mut mem.arena, &mut mem.kernel, vpn, frame, perm.pte_flags()) {
+        let _ = mem.user.deallocate_frame(frame);
+        return Err(match e {
+            MapError::AlreadyMapped { vpn, frame } => MapPageError::AlreadyMapped { vpn, frame },
+            MapError::VpnOutOfRange { vpn, vpn_count } => MapPageError::VpnOutOfRange { vpn, vpn_count },
+            MapError::TableFrame(_) | MapError::FrameTooLarge(_) | MapError::Memory(_) => {
+                MapPageError::OutOfMemory { pool: PoolKind::Kernel }
+            }
+        });
+    }
+    let counted = mem.map_counts.increment(frame);
+    debug_assert_eq!(counted, Ok(1), "a free frame was still mapped");
+    Ok(frame)
+}
+
+/// Unmaps `vpn` from `table`, dropping its frame's map count and freeing the frame when no
+/// mapping is left. Returns the frame.
+pub(crate) fn unmap_one(mem: &mut PhysMemory, table: PageTable, vpn: Vpn) -> Result<Pfn, UnmapPageError> {
+    let old = table.unmap(&mut mem.arena, vpn).map_err(|_| UnmapPageError::NotMapped { vpn })?;
+    let frame = old.frame();
+    if let Ok(0) = mem.map_counts.decrement(frame) {
+        let _ = mem.user.deallocate_frame(frame);
+    }
+    Ok(frame)
+}
+
+impl Kernel {
+    /// Maps one new zero-filled page at `vpn` in `pid`, in the lowest free user frame, and
+    /// returns the frame (`ajou`'s `alloc`).
+    ///
+    /// # Errors
+    /// [`MapPageError::AlreadyMapped`] if `vpn` translates already (checked first),
+    /// [`MapPageError::OutOfMemory`] if no frame is free, and the others as named. On error
+    /// nothing changed.
+    pub fn map_page(&mut self, pid: Pid, vpn: Vpn, perm: Perm) -> Result<Pfn, MapPageError> {
+        let table = self.lookup(pid)?.table;
+        let format = table.format();
+        if !format.contains(vpn) {
+            return Err(MapPageError::VpnOutOfRange { vpn, vpn_count: format.vpn_count() });
+        }
+        if let Some(e) = table.translate(&self.mem.arena, vpn) {
+            return Err(MapPageError::AlreadyMapped { vpn, frame: e.frame() });
+        }
+        let frame = map_fresh(&mut self.mem, table, vpn, perm)?;
+        self.adjust_pages(pid, 1);
+        Ok(frame)
+    }
+
+    /// Unmaps `vpn` in `pid` and returns the frame it mapped; the frame is freed if no other
+    /// process maps it (`ajou`'s `free`).
+    ///
+    /// # Errors
+    /// [`UnmapPageError::NotMapped`] if `vpn` maps nothing.
+    pub fn unmap_page(&mut self, pid: Pid, vpn: Vpn) -> Result<Pfn, UnmapPageError> {
+        let table = self.lookup(pid)?.table;
+        let frame = unmap_one(&mut self.mem, table, vpn)?;
+        self.adjust_pages(pid, -1);
+        Ok(frame)
+    }
+
+    /// Maps `count` new zero-filled pages from the page-aligned `addr` in `pid`, with `perm`,
+    /// in the lowest free user frames in increasing page order.
+    ///
+    /// # Errors
+    /// - [`AllocateError::Fault`], and `pid` is killed (on `mtl458`), if the range leaves the
+    ///   address space or any page of it is already allocated;
+    /// - [`AllocateError::OutOfMemory`] if too few frames are free: nothing mapped, no kill;
+    /// - [`AllocateError::Misaligned`], [`AllocateError::NoSuchProcess`]: nothing changed.
+    pub fn allocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32, perm: Perm) -> Result<(), AllocateError> {
+        let vpns = self.checked_range(pid, addr, count)?;
+        let table = self.lookup(pid)?.table;
+        if let Some(v) = vpns.clone().find(|&v| table.translate(&self.mem.arena, v).is_some()) {
+            return Err(self.fault(pid, v.start_address(), FaultReason::AlreadyAllocated).into());
+        }
+        let existing_leaves: Vec<usize> = table.leaves(&self.mem.arena).map(|l| l.dir_index).collect();
+        let format = table.format();
+        let mut new_leaves: Vec<usize> = vpns.clone().map(|v| format.dir_index(v)).collect();
+        new_leaves.dedup();
+        new_leaves.retain(|d| format.has_directory() && !existing_leaves.contains(d));
+        for (pool, needed) in [(PoolKind::Kernel, new_leaves.len() as u32), (PoolKind::User, count)] {
+            let free = self.mem.pool(pool).free_count();
+            if free < needed {
+                return Err(AllocateError::OutOfMemory { pool, needed, free });
+            }
+        }
+        for v in vpns {
+            let mapped = map_fresh(&mut self.mem, table, v, perm);
+            debug_assert!(mapped.is_ok(), "frames were counted before mapping");
+        }
+        self.adjust_pages(pid, i64::from(count));
+        Ok(())
+    }
+
+    /// Unmaps `count` pages from the page-aligned `addr` in `pid`, freeing each frame that no
+    /// other process maps.
+    ///
+    /// # Errors
+    /// - [`AllocateError::Fault`], and `pid` is killed (on `mtl458`), if the range leaves the
+    ///   address space or any page of it is not allocated;
+    /// - [`AllocateError::Misaligned`], [`AllocateError::NoSuchProcess`]: nothing changed.
+    pub fn deallocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32) -> Result<(), AllocateError> {
+        let vpns = self.checked_range(pid, addr, count)?;
+        let table = self.lookup(pid)?.table;
+        if let Some(v) = vpns.clone().find(|&v| table.translate(&self.mem.arena, v).is_none()) {
+            return Err(self.fault(pid, v.start_address(), FaultReason::NotAllocated).into());
+        }
+        for v in vpns {
+            let unmapped = unmap_one(&mut self.mem, table, v);
+            debug_assert!(unmapped.is_ok(), "every page was checked to be mapped");
+        }
+        self.adjust_pages(pid, -i64::from(count));
+        Ok(())
+    }
+
+    /// The VPNs of a range operation, after the checks every range operation shares.
+    fn checked_range(
+        &mut self,
+        pid: Pid,
+        addr: VirtAddr,
+        count: u32,
+    ) -> Result<impl Iterator<Item = Vpn> + Clone + use<>, AllocateError> {
+        self.lookup(pid)?;
+        if !addr.is_page_aligned() {
+            return Err(AllocateError::Misaligned { addr });
+        }
+        let space = self.profile.address_space_size();
+        let end = addr.as_u64().saturating_add(u64::from(count) * PAGE_SIZE as u64);
+        if count > 0 && end > space {
+            let first_bad = VirtAddr::new(addr.as_u64().max(space));
+            return Err(self.fault(pid, first_bad, FaultReason::OutOfRange).into());
+        }
+        let first = (addr.as_u64() / PAGE_SIZE as u64) as u32;
+        let count = if end > space { 0 } else { count };
+        Ok((first..first.saturating_add(count)).map(Vpn::new))
+    }
+
+    pub(crate) fn adjust_pages(&mut self, pid: Pid, delta: i64) {
+        if let Some(p) = self.procs.get_mut(pid) {
+            p.pages = (i64::from(p.pages) + delta).clamp(0, i64::from(u32::MAX)) as u32;
+        }
+        if delta > 0 {
+            self.counters.pages_allocated += delta as u64;
+        } else {
+            self.counters.pages_freed += delta.unsigned_abs();
+        }
+    }
+}

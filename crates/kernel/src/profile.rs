@@ -1,0 +1,108 @@
+//! Profiles: the configuration that makes one kernel behave as one machine or the other.
+
+use paging::{Format, PteFlags};
+use phys::{MemoryLayout, PAGE_SIZE};
+
+/// How `fork` gives the child its memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ForkPolicy {
+    /// Share every frame read-only; copy a page on the first write to it.
+    CopyOnWrite,
+    /// Copy every page into new frames at fork time.
+    Eager,
+}
+
+/// What an illegal memory access does to the process that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FaultAction {
+    /// The process is ended exactly as `exit_ps` ends it (`mtl458`).
+    Kill,
+    /// The access is refused and the process goes on (`ajou`'s "Unable to access").
+    Refuse,
+}
+
+bitflags::bitflags! {
+    /// A page's permissions as a user asks for them. The values are those of `mtl458`'s
+    /// `O_READ`, `O_WRITE` and `O_EX`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Perm: u32 {
+        /// `O_READ`: the page may be read.
+        const READ = 1;
+        /// `O_WRITE`: the page may be written.
+        const WRITE = 2;
+        /// `O_EX`: the page may be executed.
+        const EXEC = 4;
+    }
+}
+
+impl Perm {
+    /// The PTE flags for a page mapped with these permissions. A writable page also carries
+    /// [`PteFlags::ORIG_WRITE`], the record that copy-on-write restores writing from.
+    pub fn pte_flags(self) -> PteFlags {
+        let mut f = PteFlags::empty();
+        f.set(PteFlags::READ, self.contains(Perm::READ));
+        f.set(PteFlags::WRITE | PteFlags::ORIG_WRITE, self.contains(Perm::WRITE));
+        f.set(PteFlags::EXEC, self.contains(Perm::EXEC));
+        f
+    }
+
+    /// The permissions a page's flags stand for: its own, so a write-protected copy-on-write
+    /// page still counts as writable.
+    pub fn of(flags: PteFlags) -> Perm {
+        let mut p = Perm::empty();
+        p.set(Perm::READ, flags.contains(PteFlags::READ));
+        p.set(Perm::WRITE, flags.contains(PteFlags::ORIG_WRITE));
+        p.set(Perm::EXEC, flags.contains(PteFlags::EXEC));
+        p
+    }
+}
+
+/// A machine: everything that differs between `ajou` and `mtl458`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// A short name, as the shell's `--profile` takes it.
+    pub name: &'static str,
+    /// Where the kernel and user pools sit.
+    pub memory: MemoryLayout,
+    /// The page-table shape; it also fixes the size of an address space.
+    pub format: Format,
+    /// The most processes alive at once, if limited.
+    pub max_processes: Option<usize>,
+    /// How `fork` copies memory, until changed with [`crate::Kernel::set_fork_policy`].
+    pub fork_policy: ForkPolicy,
+    /// What an illegal access does.
+    pub on_fault: FaultAction,
+    /// Whether process 0 exists, empty and current, when the machine starts.
+    pub boot_process: bool,
+}
+
+impl Profile {
+    /// The `mtl458` machine: 200 MiB, single-level tables of 1,024 entries (4 MiB processes),
+    /// at most 100 processes, eager fork, kill on illegal access.
+    pub const MTL458: Profile = Profile {
+        name: "mtl458",
+        memory: MemoryLayout::MTL458,
+        format: Format::MTL458,
+        max_processes: Some(100),
+        fork_policy: ForkPolicy::Eager,
+        on_fault: FaultAction::Kill,
+        boot_process: false,
+    };
+
+    /// The `ajou` machine: 128 user frames, 16x16 tables, copy-on-write fork, refused accesses,
+    /// process 0 at boot.
+    pub const AJOU: Profile = Profile {
+        name: "ajou",
+        memory: MemoryLayout::AJOU,
+        format: Format::AJOU,
+        max_processes: None,
+        fork_policy: ForkPolicy::CopyOnWrite,
+        on_fault: FaultAction::Refuse,
+        boot_process: true,
+    };
+
+    /// Bytes in one address space: pages the format maps times the page size.
+    pub fn address_space_size(&self) -> u64 {
+        u64::from(self.format.vpn_count()) * PAGE_SIZE as u64
+    }
+}
