@@ -1,2 +1,85 @@
-//! The simulator shell (being written).
-fn main() {}
+//! `vmsim`: the simulator's command-line entry point. Parses options and hands over to the
+//! `cli` library: a script file, standard input, or an interactive session on a terminal.
+
+use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use cli::{Machine, Shell};
+
+/// A virtual-memory simulator for teaching: page tables, fork, copy-on-write.
+///
+/// With SCRIPT, runs it; without, runs standard input as a script, or an interactive shell
+/// (line editing, history, `help`) when standard input is a terminal. The exit status is 0 if
+/// every command was accepted, 1 if a line was rejected or an operation failed, 2 if the
+/// script could not be read.
+#[derive(Debug, Parser)]
+#[command(name = "vmsim", version)]
+struct Args {
+    /// The machine and its command language: `ajou` reproduces the Ajou 2021 course framework
+    /// byte for byte (output on standard error); `mtl458` is the MTL458 200 MiB machine.
+    #[arg(long, value_enum, default_value = "ajou")]
+    profile: Machine,
+
+    /// How fork gives the child its memory: copy every page now (`eager`) or share pages
+    /// until written (`cow`). Default: the profile's (ajou: cow, mtl458: eager).
+    #[arg(long, value_enum)]
+    fork_policy: Option<Fork>,
+
+    /// A script of commands, one per line. Relative file names in it (mtl458 `create_ps`) are
+    /// taken from the script's directory.
+    script: Option<PathBuf>,
+}
+
+/// `--fork-policy` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Fork {
+    /// Copy every page at fork time.
+    Eager,
+    /// Copy-on-write: share frames read-only, copy a page on its first write.
+    Cow,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("vmsim: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<i32> {
+    let interactive = args.script.is_none() && io::stdin().is_terminal();
+    let base = args.script.as_deref().map(cli::script_dir);
+    let mut shell = Shell::new(args.profile, interactive, base)?;
+    if let Some(f) = args.fork_policy {
+        shell.set_fork_policy(match f {
+            Fork::Eager => kernel::ForkPolicy::Eager,
+            Fork::Cow => kernel::ForkPolicy::CopyOnWrite,
+        });
+    }
+    if interactive {
+        return cli::run_interactive(&mut shell);
+    }
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut err = BufWriter::with_capacity(1 << 16, io::stderr().lock());
+    let status = match &args.script {
+        Some(path) => match std::fs::File::open(path)
+            .and_then(|f| if f.metadata()?.is_dir() { Err(io::Error::other("it is a directory")) } else { Ok(f) })
+        {
+            Ok(f) => shell.run_script(BufReader::with_capacity(1 << 16, f), Some(path), &mut out, &mut err)?,
+            Err(e) => {
+                eprintln!("vmsim: cannot read script {}: {e}", path.display());
+                return Ok(2);
+            }
+        },
+        None => shell.run_script(io::stdin().lock(), None, &mut out, &mut err)?,
+    };
+    out.flush()?;
+    err.flush()?;
+    Ok(status)
+}

@@ -1,0 +1,245 @@
+//! The simulator's shell: reads commands (a script, standard input or a terminal), drives one
+//! [`kernel::Kernel`], and prints what the machine's course printed.
+//!
+//! Two machines, two command languages:
+//! - [`Machine::Ajou`]: the 2021 Ajou course framework's shell, byte for byte (`alloc 3 rw`,
+//!   `read 3`, `switch 1`, `show`, `pages`), with its output on standard error;
+//! - [`Machine::Mtl458`]: one command per `mtl458` operation (`create_ps`, `fork_ps`,
+//!   `allocate_pages`, `read_mem`, `print_page_table`, ...), output on standard output, errors
+//!   on standard error.
+//!
+//! ```
+//! let script = b"alloc 3 rw\nswitch 1\nwrite 3\n";
+//! let (mut out, mut err) = (Vec::new(), Vec::new());
+//! let status = cli::run_script(cli::Machine::Ajou, &script[..], None, &mut out, &mut err)?;
+//! assert_eq!(status, 0);
+//! assert_eq!(err, b"alloc   3 --> 0  \n  3 --> 1  \n");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod ajou;
+mod interactive;
+mod mtl458;
+mod out;
+mod parse;
+mod report;
+
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use kernel::{ForkPolicy, Kernel, Profile};
+
+pub use interactive::run_interactive;
+
+/// The machine a shell simulates, and so its command language and output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Machine {
+    /// The Ajou 2021 course framework: 128 frames, two-level tables, copy-on-write `switch`.
+    Ajou,
+    /// The MTL458 machine: 200 MiB, byte-addressed processes, `create_ps` / `fork_ps` / ...
+    Mtl458,
+}
+
+impl Machine {
+    /// The kernel profile it runs on.
+    pub fn profile(self) -> Profile {
+        match self {
+            Machine::Ajou => Profile::AJOU,
+            Machine::Mtl458 => Profile::MTL458,
+        }
+    }
+}
+
+/// Whether the shell goes on after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next line.
+    Continue,
+    /// The run is over (`exit`, or an `ajou` error that ends the framework's run).
+    Stop,
+}
+
+/// One machine and the shell's state around it.
+#[derive(Debug)]
+pub struct Shell {
+    kernel: Kernel,
+    machine: Machine,
+    interactive: bool,
+    base_dir: Option<PathBuf>,
+    failed: bool,
+}
+
+impl Shell {
+    /// A fresh machine. `interactive` selects the interactive behaviour where the course made a
+    /// difference (`ajou`'s `show` prints invalid entries too; error lines carry no line
+    /// number). `base_dir` is where relative `create_ps` files are looked up (the current
+    /// directory if `None`).
+    ///
+    /// # Errors
+    /// If the machine's memory cannot be set up.
+    pub fn new(machine: Machine, interactive: bool, base_dir: Option<PathBuf>) -> anyhow::Result<Shell> {
+        let kernel = Kernel::new(machine.profile())?;
+        Ok(Shell { kernel, machine, interactive, base_dir, failed: false })
+    }
+
+    /// Runs one input line: raw bytes, possibly not UTF-8, possibly without its newline.
+    /// `line_no` (1-based) is used in error messages when not interactive.
+    ///
+    /// # Errors
+    /// Only errors writing to `out` or `err`; bad input is reported on them and remembered
+    /// (see [`Shell::failed`]).
+    pub fn execute<O: Write, E: Write>(
+        &mut self,
+        line: &[u8],
+        line_no: usize,
+        out: &mut O,
+        err: &mut E,
+    ) -> io::Result<Flow> {
+        match self.machine {
+            Machine::Ajou => ajou::execute(self, line, line_no, out, err),
+            Machine::Mtl458 => mtl458::execute(self, line, line_no, out, err),
+        }
+    }
+
+    /// Runs every line of `input` until its end or a line that stops the run, and returns the
+    /// exit status: 0 if every line was accepted, 1 if any was rejected or failed.
+    /// `script_path` is the name to show (`ajou` prints `Use file "<path>" for input.` first);
+    /// it does not change where files are looked up, [`Shell::new`]'s `base_dir` does.
+    ///
+    /// Lines are read into one reused buffer; memory per line is the line itself.
+    ///
+    /// # Errors
+    /// Errors reading `input` or writing `out` or `err`.
+    pub fn run_script<R: BufRead, O: Write, E: Write>(
+        &mut self,
+        mut input: R,
+        script_path: Option<&Path>,
+        out: &mut O,
+        err: &mut E,
+    ) -> io::Result<i32> {
+        if let (Machine::Ajou, Some(path)) = (self.machine, script_path) {
+            out.write_all(b"Use file \"")?;
+            write_path(out, path)?;
+            out.write_all(b"\" for input.\n")?;
+        }
+        let mut line = Vec::new();
+        let mut line_no = 0usize;
+        loop {
+            line.clear();
+            if input.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            line_no += 1;
+            if self.execute(&line, line_no, out, err)? == Flow::Stop {
+                break;
+            }
+            // One huge line should not pin its buffer for the rest of the run.
+            if line.capacity() > 1 << 16 {
+                line = Vec::new();
+            }
+        }
+        Ok(self.status())
+    }
+
+    /// The machine.
+    pub fn kernel(&self) -> &kernel::Kernel {
+        &self.kernel
+    }
+
+    /// The machine, to change it directly (tests, the fork-policy option).
+    pub fn kernel_mut(&mut self) -> &mut kernel::Kernel {
+        &mut self.kernel
+    }
+
+    /// Which machine this shell simulates.
+    pub fn machine(&self) -> Machine {
+        self.machine
+    }
+
+    /// Changes how later forks copy memory.
+    pub fn set_fork_policy(&mut self, policy: ForkPolicy) {
+        self.kernel.set_fork_policy(policy);
+    }
+
+    /// Whether any line so far was rejected or failed.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// The exit status so far: 0, or 1 if [`Shell::failed`].
+    pub fn status(&self) -> i32 {
+        i32::from(self.failed)
+    }
+
+    /// The prompt an interactive session shows.
+    pub fn prompt(&self) -> &'static str {
+        match self.machine {
+            Machine::Ajou => ">> ",
+            Machine::Mtl458 => "mtl458> ",
+        }
+    }
+
+    /// What an interactive session prints first.
+    pub fn banner(&self) -> &'static str {
+        match self.machine {
+            Machine::Ajou => {
+                "vmsim: the Ajou 2021 virtual memory simulator (128 page frames, 2-level page tables, copy-on-write)\n\
+                 Enter 'help' or '?' for help.\n\n"
+            }
+            Machine::Mtl458 => {
+                "vmsim: the MTL458 machine (200 MiB RAM, 4 MiB processes, single-level page tables)\n\
+                 Enter 'help' or '?' for help.\n\n"
+            }
+        }
+    }
+
+    /// Where a file named in a command is looked up.
+    fn resolve(&self, path: &Path) -> PathBuf {
+        match &self.base_dir {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+}
+
+/// Runs a whole script on a fresh `machine` and returns the exit status: 0 if every command was
+/// accepted, 1 if some line was rejected (bad input) or an operation returned an error.
+///
+/// `script_path` is shown as given (`ajou` prints `Use file "<path>" for input.` on `out`
+/// first), and its directory is where relative `create_ps` files are found. Scripts run with
+/// the non-interactive behaviour.
+///
+/// # Errors
+/// Errors reading `input` or writing `out` or `err`.
+pub fn run_script<R: BufRead, O: Write, E: Write>(
+    machine: Machine,
+    input: R,
+    script_path: Option<&Path>,
+    out: &mut O,
+    err: &mut E,
+) -> io::Result<i32> {
+    let base = script_path.map(script_dir);
+    let mut shell = Shell::new(machine, false, base).map_err(io::Error::other)?;
+    shell.run_script(input, script_path, out, err)
+}
+
+/// The directory relative file names in the script at `path` are taken from.
+pub fn script_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes a path's bytes as given (not lossily converted where the platform allows).
+fn write_path<W: Write>(w: &mut W, path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        w.write_all(path.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        write!(w, "{}", path.display())
+    }
+}

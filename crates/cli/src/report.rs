@@ -1,0 +1,52 @@
+//! What both command languages print the same way: error lines, `stats`, `check`.
+
+use core::fmt;
+use std::io::{self, Write};
+
+use crate::Shell;
+
+impl Shell {
+    /// Reports a rejected line or a failed operation as one line on `w`:
+    /// `line N: error: <what>` in a script, `error: <what>` interactively. The run's exit
+    /// status becomes 1.
+    pub(crate) fn error<W: Write>(&mut self, w: &mut W, line_no: usize, what: fmt::Arguments<'_>) -> io::Result<()> {
+        self.failed = true;
+        if self.interactive { writeln!(w, "error: {what}") } else { writeln!(w, "line {line_no}: error: {what}") }
+    }
+
+    /// `stats`: the machine's counters and occupancy, one fact a line.
+    pub(crate) fn print_stats<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let s = self.kernel.stats();
+        let c = s.counters;
+        writeln!(
+            w,
+            "processes: {} live, {} created, {} exited, {} killed, {} forks",
+            s.live_processes, c.processes_created, c.processes_exited, c.kills, c.forks
+        )?;
+        writeln!(w, "pages: {} mapped, {} allocated, {} freed", s.pages_mapped, c.pages_allocated, c.pages_freed)?;
+        writeln!(w, "user frames: {} of {} free, {} shared", s.user_frames_free, s.user_frames, s.frames_shared)?;
+        writeln!(w, "kernel frames: {} of {} free", s.kernel_frames_free, s.kernel_frames)?;
+        writeln!(w, "copy-on-write: {} faults, {} copies", c.cow_faults, c.cow_copies)?;
+        writeln!(w, "refused accesses: {}", c.refused)?;
+        writeln!(w, "fork policy: {}", policy_name(self.kernel.fork_policy()))
+    }
+
+    /// `check`: verifies the machine's invariants; a violation counts as a failure.
+    pub(crate) fn print_check<W: Write>(&mut self, w: &mut W) -> io::Result<()> {
+        match self.kernel.check() {
+            Ok(()) => w.write_all(b"check: ok\n"),
+            Err(e) => {
+                self.failed = true;
+                writeln!(w, "check: failed: {e}")
+            }
+        }
+    }
+}
+
+/// The name `fork_policy` and `--fork-policy` use for a policy.
+pub(crate) fn policy_name(p: kernel::ForkPolicy) -> &'static str {
+    match p {
+        kernel::ForkPolicy::Eager => "eager",
+        kernel::ForkPolicy::CopyOnWrite => "cow",
+    }
+}
