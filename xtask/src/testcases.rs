@@ -664,6 +664,64 @@ mod tests {
         assert!(discover(&root, &[root.join("missing")]).is_err());
     }
 
+    /// One ajou scenario `t/s.vm` in a fresh directory, with the given expected stderr.
+    fn one_scenario(stderr: Option<&str>) -> (tempfile::TempDir, Scenario) {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let root = tmp.path().canonicalize().expect("canonical temp dir");
+        write(&root.join("t/s.vm"), "alloc 3 rw\nshow\n");
+        if let Some(stderr) = stderr {
+            write(&root.join("t/s.stderr"), stderr);
+        }
+        let found = discover(&root, &[root.join("t")]).expect("discovery");
+        assert_eq!(found.len(), 1);
+        (tmp, found.into_iter().next().expect("one scenario"))
+    }
+
+    const S_STDERR: &str = "alloc   3 --> 0  \n\n*** PID 0 ***\n00:03 vw | 0  \n";
+
+    #[test]
+    fn a_matching_scenario_passes_and_a_wrong_one_fails_with_a_diff() {
+        let (_tmp, s) = one_scenario(Some(S_STDERR));
+        let outcome = check(&s, false);
+        assert!(outcome.passed, "{}", outcome.report);
+        assert_eq!(outcome.report, "");
+
+        let (_tmp, s) = one_scenario(Some(&S_STDERR.replace("vw", "v ")));
+        let outcome = check(&s, false);
+        assert!(!outcome.passed);
+        assert!(outcome.report.starts_with("FAIL t/s.vm\n"), "{}", outcome.report);
+        assert!(outcome.report.contains("-00:03 v  | 0  \n") && outcome.report.contains("+00:03 vw | 0  \n"));
+
+        fs::write(s.expected_path(Stream::Stderr), S_STDERR).expect("fix stderr");
+        fs::write(s.expected_path(Stream::Status), "1\n").expect("write status");
+        let outcome = check(&s, false);
+        assert!(!outcome.passed);
+        assert!(outcome.report.contains("exit status: expected 1, got 0"), "{}", outcome.report);
+    }
+
+    #[test]
+    fn a_scenario_without_expected_output_fails() {
+        let (_tmp, s) = one_scenario(None);
+        let outcome = check(&s, false);
+        assert!(!outcome.passed);
+        assert!(outcome.report.contains("no expected output"), "{}", outcome.report);
+    }
+
+    #[test]
+    fn bless_writes_both_streams_of_a_new_scenario_then_it_passes() {
+        let (_tmp, s) = one_scenario(None);
+        let outcome = check(&s, true);
+        assert!(outcome.passed, "{}", outcome.report);
+        assert_eq!(outcome.report, "blessed t/s.vm: stdout, stderr\n");
+        let stderr = fs::read_to_string(s.expected_path(Stream::Stderr)).expect("blessed stderr");
+        assert_eq!(stderr, S_STDERR);
+        let stdout = fs::read_to_string(s.expected_path(Stream::Stdout)).expect("blessed stdout");
+        assert_eq!(stdout, "Use file \"t/s.vm\" for input.\n\n");
+        assert!(!s.expected_path(Stream::Status).exists(), "a status of 0 needs no file");
+        assert!(check(&s, false).passed);
+        assert_eq!(check(&s, true).report, "", "nothing to write the second time");
+    }
+
     #[test]
     fn diff_shows_both_sides() {
         let d = unified_diff(Stream::Stderr, b"a\nb\nc\n", b"a\nB\nc\n");
