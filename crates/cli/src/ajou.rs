@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use kernel::{Access, AccessError, MapPageError, Perm, Pid, PoolKind, Vpn};
+use kernel::{Access, AccessError, MapPageError, Perm, Pid, PoolKind, SwitchOutcome, Vpn};
 
 use crate::out::Line;
 use crate::parse::{BadNumber, Shown, Tokens, c_number, is, rw_letters};
@@ -45,6 +45,8 @@ pub(crate) fn execute<O: Write, E: Write>(
                 pages(sh, err)?;
             } else if is(cmd, "help") || is(cmd, "?") {
                 out.write_all(HELP.as_bytes())?;
+            } else if sh.tlb.is_some() && is(cmd, "tlb") {
+                show_tlb(sh, err)?;
             } else if is(cmd, "stats") {
                 sh.print_stats(out)?;
             } else if is(cmd, "check") {
@@ -157,7 +159,13 @@ fn alloc<O: Write, E: Write>(
     let Some(pid) = current(sh, line_no, out)? else { return Ok(Flow::Continue) };
     // Valid implies readable on this machine: `alloc VPN w` maps a read/write page.
     let perm = if write { Perm::READ | Perm::WRITE } else { Perm::READ };
-    match sh.kernel.map_page(pid, vpn, perm) {
+    // The framework's "already allocated" check is a translation, which asks the TLB first.
+    let cached = sh.tlb.as_ref().and_then(|t| t.lookup(vpn));
+    let mapped = match cached {
+        Some(frame) => Err(MapPageError::AlreadyMapped { vpn, frame }),
+        None => sh.kernel.map_page(pid, vpn, perm),
+    };
+    match mapped {
         Ok(pfn) => {
             let mut l = Line::new();
             l.text(b"alloc ").right(u64::from(vpn.as_u32()), 3, b' ').text(b" --> ");
@@ -190,10 +198,19 @@ fn free<O: Write, E: Write>(sh: &mut Shell, word: &[u8], line_no: usize, out: &m
     let Some(vpn) = vpn(sh, word, line_no, out)? else { return Ok(()) };
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
     let mut l = Line::new();
-    match sh.kernel.entry(pid, vpn) {
-        Ok(e) if e.is_present() => {
-            l.text(b"free ").num(u64::from(vpn.as_u32())).text(b" (pfn ").num(u64::from(e.frame().as_u32()));
+    let cached = sh.tlb.as_ref().and_then(|t| t.lookup(vpn));
+    let frame = match (cached, sh.kernel.entry(pid, vpn)) {
+        (Some(frame), _) => Some(frame),
+        (None, Ok(e)) if e.is_present() => Some(e.frame()),
+        _ => None,
+    };
+    match frame {
+        Some(frame) => {
+            l.text(b"free ").num(u64::from(vpn.as_u32())).text(b" (pfn ").num(u64::from(frame.as_u32()));
             l.text(b")\n").write_to(err)?;
+            if let Some(t) = &mut sh.tlb {
+                t.remove(vpn);
+            }
             if let Err(e) = sh.kernel.unmap_page(pid, vpn) {
                 sh.error(out, line_no, format_args!("free: {e}"))?;
             }
@@ -220,10 +237,21 @@ fn access<O: Write, E: Write>(
 ) -> io::Result<()> {
     let Some(vpn) = vpn(sh, word, line_no, out)? else { return Ok(()) };
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
-    let mut l = Line::new();
     let n = u64::from(vpn.as_u32());
+    let mut l = Line::new();
+    // With the TLB, a hit answers without the page table, as the framework's MMU did.
+    if let Some(pfn) = sh.tlb.as_ref().and_then(|t| t.lookup(vpn)) {
+        l.text(b"o | ").right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n");
+        return l.write_to(err);
+    }
     match sh.kernel.touch(pid, vpn, kind) {
-        Ok(pfn) => l.right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n").write_to(err),
+        Ok(pfn) => {
+            if let Some(t) = &mut sh.tlb {
+                t.insert(vpn, pfn);
+                l.text(b"x | ");
+            }
+            l.right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n").write_to(err)
+        }
         Err(e) => {
             if !matches!(e, AccessError::Fault(_)) {
                 sh.failed = true;
@@ -245,7 +273,13 @@ fn switch<O: Write>(sh: &mut Shell, word: &[u8], line_no: usize, out: &mut O) ->
         Err(why) => return sh.error(out, line_no, format_args!("pid '{shown}' {why}")),
     };
     match sh.kernel.switch(pid) {
-        Ok(_) => Ok(()),
+        Ok(SwitchOutcome::AlreadyCurrent) => Ok(()),
+        Ok(SwitchOutcome::Switched | SwitchOutcome::Forked) => {
+            if let Some(t) = &mut sh.tlb {
+                t.flush();
+            }
+            Ok(())
+        }
         Err(e) => sh.error(out, line_no, format_args!("switch: {e}")),
     }
 }
@@ -276,6 +310,17 @@ fn show<O: Write, E: Write>(sh: &mut Shell, line_no: usize, out: &mut O, err: &m
     Ok(())
 }
 
+/// `tlb` (TLB mode only): `%3d -> %-3d` for every valid entry.
+fn show_tlb<E: Write>(sh: &Shell, err: &mut E) -> io::Result<()> {
+    let Some(tlb) = &sh.tlb else { return Ok(()) };
+    for (vpn, pfn) in tlb.valid() {
+        let mut l = Line::new();
+        l.right(u64::from(vpn.as_u32()), 3, b' ').text(b" -> ").left(u64::from(pfn.as_u32()), 3).text(b"\n");
+        l.write_to(err)?;
+    }
+    Ok(())
+}
+
 /// `pages`: `%3u: %d` for every frame some entry maps, then a blank line.
 fn pages<E: Write>(sh: &Shell, err: &mut E) -> io::Result<()> {
     for (pfn, count) in sh.kernel.mem().map_counts.nonzero() {
@@ -286,8 +331,8 @@ fn pages<E: Write>(sh: &Shell, err: &mut E) -> io::Result<()> {
 }
 
 /// What `help` prints (on standard output, as the framework's help).
-const HELP: &str = "\
-  help | ?             : print this help
+// No line-continuation backslash here: it would also eat the first line's indentation.
+const HELP: &str = "  help | ?             : print this help
   exit                 : end the simulation
 
   switch PID   (s)     : make process PID current; fork it from the current process
@@ -300,6 +345,8 @@ const HELP: &str = "\
   access VPN r|w       : access VPN for read or write
   read VPN     (r)     : same as access VPN r
   write VPN    (w)     : same as access VPN w
+
+  tlb                  : list the TLB entries (TLB mode, -t, only)
 
   stats                : machine statistics (not in the course framework)
   check                : verify the machine's invariants (not in the course framework)
@@ -436,6 +483,50 @@ mod tests {
         assert_eq!(out, "");
         assert_eq!(err, "alloc   1 --> 0  \n  1 --> 0  \n");
         assert!(!failed);
+    }
+
+    /// Runs `script` in TLB mode; returns stderr.
+    #[track_caller]
+    fn run_tlb(script: &str) -> String {
+        let mut sh = Shell::new(Machine::Ajou, false, None).unwrap();
+        sh.enable_tlb().unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        sh.run_script(script.as_bytes(), None, &mut out, &mut err).unwrap();
+        sh.kernel().check().unwrap();
+        String::from_utf8(err).unwrap()
+    }
+
+    #[test]
+    fn tlb_mode_marks_hits_and_misses() {
+        let err = run_tlb("alloc 5 rw\nread 5\nwrite 5\nread 6\ntlb\nfree 5\nread 5\ntlb\n");
+        assert_eq!(
+            err,
+            "alloc   5 --> 0  \nx |   5 --> 0  \no |   5 --> 0  \nUnable to access 6\n  5 -> 0  \n\
+             free 5 (pfn 0)\nUnable to access 5\n"
+        );
+    }
+
+    #[test]
+    fn tlb_is_flushed_on_switch_and_refills_after_copy_on_write() {
+        let err =
+            run_tlb("alloc 5 rw\nread 5\nswitch 1\ntlb\nwrite 5\nwrite 5\nswitch 1\ntlb\nswitch 0\ntlb\nread 5\n");
+        assert_eq!(err, "alloc   5 --> 0  \nx |   5 --> 1  \no |   5 --> 1  \n  5 -> 1  \nx |   5 --> 0  \n");
+    }
+
+    #[test]
+    fn tlb_hits_ignore_permissions_as_the_framework_did() {
+        // The framework's lookup_tlb is not told the access kind: a cached read-only page hits
+        // on write too.
+        let err = run_tlb("alloc 5 r\nwrite 5\nread 5\nwrite 5\n");
+        assert_eq!(err, "alloc   5 --> 0  \nUnable to access 5\nx |   5 --> 0  \no |   5 --> 0  \n");
+    }
+
+    #[test]
+    fn tlb_is_an_unknown_command_without_the_mode() {
+        let (out, _, _) = run(false, "tlb\n");
+        assert_eq!(out, "Unknown command tlb\n");
+        let mut mtl = Shell::new(Machine::Mtl458, false, None).unwrap();
+        assert!(mtl.enable_tlb().is_err());
     }
 
     #[test]
