@@ -45,6 +45,10 @@ pub(crate) fn execute<O: Write, E: Write>(
                 pages(sh, err)?;
             } else if is(cmd, "help") || is(cmd, "?") {
                 out.write_all(HELP.as_bytes())?;
+                if sh.tlb.is_some() {
+                    out.write_all(HELP_TLB.as_bytes())?;
+                }
+                out.write_all(HELP_EXTRAS.as_bytes())?;
             } else if sh.tlb.is_some() && is(cmd, "tlb") {
                 show_tlb(sh, err)?;
             } else if is(cmd, "stats") {
@@ -330,7 +334,7 @@ fn pages<E: Write>(sh: &Shell, err: &mut E) -> io::Result<()> {
     err.write_all(b"\n")
 }
 
-/// What `help` prints (on standard output, as the framework's help).
+/// What `help` prints (on standard output, as the framework's help), up to the extras.
 // No line-continuation backslash here: it would also eat the first line's indentation.
 const HELP: &str = "  help | ?             : print this help
   exit                 : end the simulation
@@ -346,9 +350,13 @@ const HELP: &str = "  help | ?             : print this help
   read VPN     (r)     : same as access VPN r
   write VPN    (w)     : same as access VPN w
 
-  tlb                  : list the TLB entries (TLB mode, -t, only)
+";
 
-  stats                : machine statistics (not in the course framework)
+/// The line `help` adds in TLB mode, before the extras.
+const HELP_TLB: &str = "  tlb                  : list the TLB entries (TLB mode)\n\n";
+
+/// The rest of `help`: this project's extras.
+const HELP_EXTRAS: &str = "  stats                : machine statistics (not in the course framework)
   check                : verify the machine's invariants (not in the course framework)
 
   VPNs are 0..255 (decimal, 0x hex or 0 octal). A word starting with # starts a comment.
@@ -510,7 +518,10 @@ mod tests {
     fn tlb_is_flushed_on_switch_and_refills_after_copy_on_write() {
         let err =
             run_tlb("alloc 5 rw\nread 5\nswitch 1\ntlb\nwrite 5\nwrite 5\nswitch 1\ntlb\nswitch 0\ntlb\nread 5\n");
-        assert_eq!(err, "alloc   5 --> 0  \nx |   5 --> 1  \no |   5 --> 1  \n  5 -> 1  \nx |   5 --> 0  \n");
+        assert_eq!(
+            err,
+            "alloc   5 --> 0  \nx |   5 --> 0  \nx |   5 --> 1  \no |   5 --> 1  \n  5 -> 1  \nx |   5 --> 0  \n"
+        );
     }
 
     #[test]
@@ -525,6 +536,12 @@ mod tests {
     fn tlb_is_an_unknown_command_without_the_mode() {
         let (out, _, _) = run(false, "tlb\n");
         assert_eq!(out, "Unknown command tlb\n");
+        assert!(!run(false, "help\n").0.contains("tlb"));
+        let mut sh = Shell::new(Machine::Ajou, false, None).unwrap();
+        sh.enable_tlb().unwrap();
+        let mut out = Vec::new();
+        sh.execute(b"help", 1, &mut out, &mut Vec::new()).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("\n  tlb "));
         let mut mtl = Shell::new(Machine::Mtl458, false, None).unwrap();
         assert!(mtl.enable_tlb().is_err());
     }

@@ -23,6 +23,7 @@ mod mtl458;
 mod out;
 mod parse;
 mod report;
+mod tlb;
 
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -67,6 +68,8 @@ pub struct Shell {
     interactive: bool,
     base_dir: Option<PathBuf>,
     failed: bool,
+    /// The `-t` TLB of the framework's later years, when enabled (`ajou` only).
+    tlb: Option<tlb::Tlb>,
 }
 
 impl Shell {
@@ -79,7 +82,7 @@ impl Shell {
     /// If the machine's memory cannot be set up.
     pub fn new(machine: Machine, interactive: bool, base_dir: Option<PathBuf>) -> anyhow::Result<Shell> {
         let kernel = Kernel::new(machine.profile())?;
-        Ok(Shell { kernel, machine, interactive, base_dir, failed: false })
+        Ok(Shell { kernel, machine, interactive, base_dir, failed: false, tlb: None })
     }
 
     /// Runs one input line: raw bytes, possibly not UTF-8, possibly without its newline.
@@ -154,6 +157,22 @@ impl Shell {
     /// Which machine this shell simulates.
     pub fn machine(&self) -> Machine {
         self.machine
+    }
+
+    /// Turns on the TLB compatibility mode of the Ajou framework's later years (2021 Fall on,
+    /// its `-t` option): accesses print `o |` (TLB hit) or `x |` (miss) before ` %3u --> %-3u`,
+    /// the `tlb` command lists the entries, `switch` flushes the TLB and `free` drops the VPN's
+    /// entry. As in the framework, the TLB caches frames without permissions, so an access to a
+    /// cached VPN hits whether it reads or writes.
+    ///
+    /// # Errors
+    /// On an `mtl458` shell, which has no such mode.
+    pub fn enable_tlb(&mut self) -> anyhow::Result<()> {
+        if self.machine != Machine::Ajou {
+            anyhow::bail!("the TLB mode is for the ajou profile only");
+        }
+        self.tlb = Some(tlb::Tlb::new(self.kernel.profile().format.vpn_count()));
+        Ok(())
     }
 
     /// Changes how later forks copy memory.

@@ -5,7 +5,8 @@ use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use cli::{Machine, Shell};
 
 /// A virtual-memory simulator for teaching: page tables, fork, copy-on-write.
@@ -27,6 +28,11 @@ struct Args {
     #[arg(long, value_enum)]
     fork_policy: Option<Fork>,
 
+    /// ajou only: the TLB compatibility mode of the framework's later years (2021 Fall on):
+    /// accesses print `o |` (TLB hit) or `x |` (miss), `tlb` lists the TLB, `switch` flushes it.
+    #[arg(short = 't', long)]
+    tlb: bool,
+
     /// A script of commands, one per line. Relative file names in it (mtl458 `create_ps`) are
     /// taken from the script's directory.
     script: Option<PathBuf>,
@@ -43,6 +49,9 @@ enum Fork {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.tlb && args.profile != Machine::Ajou {
+        Args::command().error(ErrorKind::ArgumentConflict, "--tlb is for the ajou profile only").exit();
+    }
     match run(&args) {
         Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
         Err(e) => {
@@ -61,6 +70,9 @@ fn run(args: &Args) -> anyhow::Result<i32> {
             Fork::Eager => kernel::ForkPolicy::Eager,
             Fork::Cow => kernel::ForkPolicy::CopyOnWrite,
         });
+    }
+    if args.tlb {
+        shell.enable_tlb()?;
     }
     if interactive {
         return cli::run_interactive(&mut shell);

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 /// Words that make lines look like commands of either language, so that operations really run
 /// (arbitrary bytes alone almost never form a command).
 const WORDS: &[&str] = &[
+    "tlb",
     "alloc",
     "a",
     "free",
@@ -92,8 +93,11 @@ fn line() -> impl Strategy<Value = Vec<u8>> {
 
 /// Feeds `lines` to a fresh shell of `machine`, both as a script and interactively, checking
 /// the machine after every line.
-fn feed(machine: Machine, interactive: bool, lines: &[Vec<u8>]) -> Result<(), TestCaseError> {
+fn feed(machine: Machine, interactive: bool, tlb: bool, lines: &[Vec<u8>]) -> Result<(), TestCaseError> {
     let mut sh = Shell::new(machine, interactive, None).expect("machine");
+    if tlb {
+        sh.enable_tlb().expect("ajou has a TLB mode");
+    }
     let (mut out, mut err) = (Vec::new(), Vec::new());
     for (i, l) in lines.iter().enumerate() {
         let flow = sh.execute(l, i + 1, &mut out, &mut err).expect("writing to a Vec cannot fail");
@@ -113,13 +117,17 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn ajou_survives_anything(lines in proptest::collection::vec(line(), 0..60), interactive in any::<bool>()) {
-        feed(Machine::Ajou, interactive, &lines)?;
+    fn ajou_survives_anything(
+        lines in proptest::collection::vec(line(), 0..60),
+        interactive in any::<bool>(),
+        tlb in any::<bool>(),
+    ) {
+        feed(Machine::Ajou, interactive, tlb, &lines)?;
     }
 
     #[test]
     fn mtl458_survives_anything(lines in proptest::collection::vec(line(), 0..60), interactive in any::<bool>()) {
-        feed(Machine::Mtl458, interactive, &lines)?;
+        feed(Machine::Mtl458, interactive, false, &lines)?;
     }
 }
 
