@@ -1,0 +1,520 @@
+//! The lock-step harness: one [`Kernel`] and one [`Model`] run the same actions, and after
+//! every step their answers and their states are compared.
+//!
+//! What is compared:
+//! - after every step: the outcome, value or error, with every fact it carries; that
+//!   [`Kernel::check`] finds no broken invariant; the machine statistics; every page the step
+//!   mapped, unmapped, changed or accessed (entry, frame, flags, all 4,096 bytes); every process
+//!   the step created, ended or changed as a whole;
+//! - every [`RunOptions::full_compare_every`] steps and at the end: everything — live pids, the
+//!   current process, the fork policy, every mapping with its bytes, per-process statistics,
+//!   every frame's map count, the exact set of allocated user frames, and one byte of every
+//!   readable page read through `read_mem`.
+
+use kernel::{
+    Access, AccessError, AllocateError, CreateError, ExitError, ForkError, ForkPolicy, Kernel, MapPageError, Perm, Pfn,
+    Pid, Profile, SegmentSizes, SwitchOutcome, UnmapPageError, VirtAddr, Vpn,
+};
+
+use crate::Model;
+use crate::op::{Action, Op, create_data};
+
+/// A successful outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// `()`.
+    Unit,
+    /// A new process.
+    Pid(Pid),
+    /// A byte read.
+    Byte(u8),
+    /// A frame (`map_page`, `unmap_page`, `touch`).
+    Frame(Pfn),
+    /// What `switch` did.
+    Switch(SwitchOutcome),
+}
+
+/// A refused operation: the kernel's error for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// `create_ps`.
+    Create(CreateError),
+    /// `exit_ps`.
+    Exit(ExitError),
+    /// `fork_ps`, `switch`.
+    Fork(ForkError),
+    /// `allocate_pages`, `deallocate_pages`.
+    Allocate(AllocateError),
+    /// `read_mem`, `write_mem`, `touch`.
+    Access(AccessError),
+    /// `map_page`.
+    MapPage(MapPageError),
+    /// `unmap_page`.
+    UnmapPage(UnmapPageError),
+}
+
+/// What kind of refusal an error is, for counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RefusalClass {
+    /// An illegal access that ended the process.
+    Kill,
+    /// An illegal access refused, the process alive (`ajou`).
+    Refused,
+    /// Not enough frames; nothing changed.
+    OutOfMemory,
+    /// No process with the pid.
+    NoSuchProcess,
+    /// The process table is full.
+    ProcessLimit,
+    /// Bad arguments: sizes, alignment, ranges, pages already (not) mapped, no current process.
+    Invalid,
+}
+
+impl Refusal {
+    /// Its class.
+    pub fn class(&self) -> RefusalClass {
+        use RefusalClass as C;
+        let fault = |killed: bool| if killed { C::Kill } else { C::Refused };
+        match self {
+            Refusal::Create(CreateError::OutOfMemory { .. })
+            | Refusal::Fork(ForkError::OutOfMemory { .. })
+            | Refusal::Allocate(AllocateError::OutOfMemory { .. })
+            | Refusal::Access(AccessError::OutOfMemory { .. })
+            | Refusal::MapPage(MapPageError::OutOfMemory { .. }) => C::OutOfMemory,
+            Refusal::Create(CreateError::TooManyProcesses { .. })
+            | Refusal::Fork(ForkError::TooManyProcesses { .. }) => C::ProcessLimit,
+            Refusal::Exit(ExitError::NoSuchProcess(_))
+            | Refusal::Fork(ForkError::NoSuchProcess(_))
+            | Refusal::Allocate(AllocateError::NoSuchProcess(_))
+            | Refusal::Access(AccessError::NoSuchProcess(_))
+            | Refusal::MapPage(MapPageError::NoSuchProcess(_))
+            | Refusal::UnmapPage(UnmapPageError::NoSuchProcess(_)) => C::NoSuchProcess,
+            Refusal::Allocate(AllocateError::Fault(f)) | Refusal::Access(AccessError::Fault(f)) => fault(f.killed),
+            _ => C::Invalid,
+        }
+    }
+}
+
+/// The outcome of one action.
+pub type Outcome = Result<Value, Refusal>;
+
+/// A difference between kernel and model, or a broken kernel invariant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("step {step}: {what}\n  op: {op:?}\n  action: {action:?}")]
+pub struct Mismatch {
+    /// Index of the op in the sequence; the sequence's length for the final comparison.
+    pub step: usize,
+    /// The op, if the mismatch came from one.
+    pub op: Option<Op>,
+    /// What it resolved to.
+    pub action: Option<Action>,
+    /// What differed.
+    pub what: String,
+}
+
+/// What a run did, in numbers, to show that a sequence exercised something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunReport {
+    /// Ops run.
+    pub steps: usize,
+    /// Ops that succeeded.
+    pub ok: usize,
+    /// Ops that ended their process.
+    pub kills: usize,
+    /// Illegal accesses refused without a kill.
+    pub refused: usize,
+    /// Ops refused for lack of frames.
+    pub out_of_memory: usize,
+    /// Ops naming a dead pid.
+    pub no_such_process: usize,
+    /// Ops refused by the process limit.
+    pub process_limit: usize,
+    /// Ops refused for bad arguments.
+    pub invalid: usize,
+    /// Processes created (create, fork, boot).
+    pub created: u64,
+    /// Forks.
+    pub forks: u64,
+    /// Copy-on-write faults that copied the page.
+    pub cow_copies: u64,
+    /// Copy-on-write faults that re-enabled writing in place.
+    pub cow_in_place: u64,
+    /// The most processes alive at once.
+    pub max_live: usize,
+    /// Full comparisons made.
+    pub full_compares: usize,
+}
+
+impl RunReport {
+    /// Adds `other`'s counts to these (the maximum for `max_live`).
+    pub fn merge(&mut self, other: &RunReport) {
+        self.steps += other.steps;
+        self.ok += other.ok;
+        self.kills += other.kills;
+        self.refused += other.refused;
+        self.out_of_memory += other.out_of_memory;
+        self.no_such_process += other.no_such_process;
+        self.process_limit += other.process_limit;
+        self.invalid += other.invalid;
+        self.created += other.created;
+        self.forks += other.forks;
+        self.cow_copies += other.cow_copies;
+        self.cow_in_place += other.cow_in_place;
+        self.max_live = self.max_live.max(other.max_live);
+        self.full_compares += other.full_compares;
+    }
+
+    fn tally(&mut self, outcome: &Outcome) {
+        self.steps += 1;
+        match outcome {
+            Ok(_) => self.ok += 1,
+            Err(r) => match r.class() {
+                RefusalClass::Kill => self.kills += 1,
+                RefusalClass::Refused => self.refused += 1,
+                RefusalClass::OutOfMemory => self.out_of_memory += 1,
+                RefusalClass::NoSuchProcess => self.no_such_process += 1,
+                RefusalClass::ProcessLimit => self.process_limit += 1,
+                RefusalClass::Invalid => self.invalid += 1,
+            },
+        }
+    }
+}
+
+/// How a run compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Compare everything after every this many steps (and always at the end); 0 means only
+    /// at the end.
+    pub full_compare_every: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { full_compare_every: 16 }
+    }
+}
+
+/// The operations both machines offer, so that one function applies an action to either.
+trait Machine {
+    fn create_ps(&mut self, sizes: SegmentSizes, data: &[u8]) -> Result<Pid, CreateError>;
+    fn exit_ps(&mut self, pid: Pid) -> Result<(), ExitError>;
+    fn fork_ps(&mut self, pid: Pid) -> Result<Pid, ForkError>;
+    fn set_fork_policy(&mut self, policy: ForkPolicy);
+    fn allocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32, perm: Perm) -> Result<(), AllocateError>;
+    fn deallocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32) -> Result<(), AllocateError>;
+    fn read_mem(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError>;
+    fn write_mem(&mut self, pid: Pid, addr: VirtAddr, byte: u8) -> Result<(), AccessError>;
+    fn map_page(&mut self, pid: Pid, vpn: Vpn, perm: Perm) -> Result<Pfn, MapPageError>;
+    fn unmap_page(&mut self, pid: Pid, vpn: Vpn) -> Result<Pfn, UnmapPageError>;
+    fn touch(&mut self, pid: Pid, vpn: Vpn, access: Access) -> Result<Pfn, AccessError>;
+    fn switch(&mut self, pid: Pid) -> Result<SwitchOutcome, ForkError>;
+}
+
+macro_rules! machine_by_delegation {
+    ($t:ty) => {
+        impl Machine for $t {
+            fn create_ps(&mut self, sizes: SegmentSizes, data: &[u8]) -> Result<Pid, CreateError> {
+                <$t>::create_ps(self, sizes, data)
+            }
+            fn exit_ps(&mut self, pid: Pid) -> Result<(), ExitError> {
+                <$t>::exit_ps(self, pid)
+            }
+            fn fork_ps(&mut self, pid: Pid) -> Result<Pid, ForkError> {
+                <$t>::fork_ps(self, pid)
+            }
+            fn set_fork_policy(&mut self, policy: ForkPolicy) {
+                <$t>::set_fork_policy(self, policy)
+            }
+            fn allocate_pages(
+                &mut self,
+                pid: Pid,
+                addr: VirtAddr,
+                count: u32,
+                perm: Perm,
+            ) -> Result<(), AllocateError> {
+                <$t>::allocate_pages(self, pid, addr, count, perm)
+            }
+            fn deallocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32) -> Result<(), AllocateError> {
+                <$t>::deallocate_pages(self, pid, addr, count)
+            }
+            fn read_mem(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
+                <$t>::read_mem(self, pid, addr)
+            }
+            fn write_mem(&mut self, pid: Pid, addr: VirtAddr, byte: u8) -> Result<(), AccessError> {
+                <$t>::write_mem(self, pid, addr, byte)
+            }
+            fn map_page(&mut self, pid: Pid, vpn: Vpn, perm: Perm) -> Result<Pfn, MapPageError> {
+                <$t>::map_page(self, pid, vpn, perm)
+            }
+            fn unmap_page(&mut self, pid: Pid, vpn: Vpn) -> Result<Pfn, UnmapPageError> {
+                <$t>::unmap_page(self, pid, vpn)
+            }
+            fn touch(&mut self, pid: Pid, vpn: Vpn, access: Access) -> Result<Pfn, AccessError> {
+                <$t>::touch(self, pid, vpn, access)
+            }
+            fn switch(&mut self, pid: Pid) -> Result<SwitchOutcome, ForkError> {
+                <$t>::switch(self, pid)
+            }
+        }
+    };
+}
+
+machine_by_delegation!(Kernel);
+machine_by_delegation!(Model);
+
+fn apply(m: &mut impl Machine, action: &Action, data: &[u8]) -> Outcome {
+    match *action {
+        Action::Create { sizes, .. } => m.create_ps(sizes, data).map(Value::Pid).map_err(Refusal::Create),
+        Action::Exit { pid } => m.exit_ps(pid).map(|()| Value::Unit).map_err(Refusal::Exit),
+        Action::Fork { pid, policy } => {
+            if let Some(p) = policy {
+                m.set_fork_policy(p);
+            }
+            m.fork_ps(pid).map(Value::Pid).map_err(Refusal::Fork)
+        }
+        Action::SetForkPolicy { policy } => {
+            m.set_fork_policy(policy);
+            Ok(Value::Unit)
+        }
+        Action::Allocate { pid, addr, count, perm } => {
+            m.allocate_pages(pid, addr, count, perm).map(|()| Value::Unit).map_err(Refusal::Allocate)
+        }
+        Action::Deallocate { pid, addr, count } => {
+            m.deallocate_pages(pid, addr, count).map(|()| Value::Unit).map_err(Refusal::Allocate)
+        }
+        Action::Read { pid, addr } => m.read_mem(pid, addr).map(Value::Byte).map_err(Refusal::Access),
+        Action::Write { pid, addr, byte } => {
+            m.write_mem(pid, addr, byte).map(|()| Value::Unit).map_err(Refusal::Access)
+        }
+        Action::MapPage { pid, vpn, perm } => m.map_page(pid, vpn, perm).map(Value::Frame).map_err(Refusal::MapPage),
+        Action::UnmapPage { pid, vpn } => m.unmap_page(pid, vpn).map(Value::Frame).map_err(Refusal::UnmapPage),
+        Action::Touch { pid, vpn, access } => m.touch(pid, vpn, access).map(Value::Frame).map_err(Refusal::Access),
+        Action::Switch { pid } => m.switch(pid).map(Value::Switch).map_err(Refusal::Fork),
+    }
+}
+
+/// Runs `ops` on a fresh kernel of `profile` and on the model, in lock step, comparing after
+/// every step as the module documentation says, with the default [`RunOptions`].
+///
+/// # Errors
+/// The first [`Mismatch`].
+pub fn run(profile: Profile, ops: &[Op]) -> Result<RunReport, Mismatch> {
+    run_with(profile, ops, RunOptions::default())
+}
+
+/// [`run`] with explicit options.
+///
+/// # Errors
+/// The first [`Mismatch`]; a profile the kernel refuses to build is one at step 0.
+pub fn run_with(profile: Profile, ops: &[Op], options: RunOptions) -> Result<RunReport, Mismatch> {
+    let mut k = Kernel::new(profile.clone()).map_err(|e| Mismatch {
+        step: 0,
+        op: None,
+        action: None,
+        what: format!("Kernel::new refused the profile: {e}"),
+    })?;
+    let mut m = Model::new(&profile);
+    let mut report = RunReport::default();
+    let at_start = |what: String| Mismatch { step: 0, op: None, action: None, what };
+    full_compare(&mut k, &m).map_err(at_start)?;
+    report.full_compares += 1;
+
+    for (step, op) in ops.iter().enumerate() {
+        let action = op.resolve(&m);
+        let fail = |what: String| Mismatch { step, op: Some(op.clone()), action: Some(action.clone()), what };
+        let data = match action {
+            Action::Create { data_len, seed, .. } => create_data(seed, data_len),
+            _ => Vec::new(),
+        };
+        let got = apply(&mut k, &action, &data);
+        let want = apply(&mut m, &action, &data);
+        if got != want {
+            return Err(fail(format!("kernel returned {got:?}, model predicts {want:?}")));
+        }
+        report.tally(&want);
+        k.check().map_err(|e| fail(format!("Kernel::check: {e}")))?;
+        compare_stats(&k, &m).map_err(fail)?;
+        for pid in m.take_touched_processes() {
+            compare_process(&k, &m, pid).map_err(fail)?;
+        }
+        for (pid, vpn) in m.take_touched_pages() {
+            compare_page(&k, &m, pid, vpn).map_err(fail)?;
+        }
+        report.max_live = report.max_live.max(m.live());
+        let every = options.full_compare_every;
+        if every != 0 && (step + 1) % every == 0 {
+            full_compare(&mut k, &m).map_err(fail)?;
+            report.full_compares += 1;
+        }
+    }
+    let end = |what: String| Mismatch { step: ops.len(), op: None, action: None, what };
+    full_compare(&mut k, &m).map_err(end)?;
+    report.full_compares += 1;
+    let c = k.counters();
+    report.created = c.processes_created;
+    report.forks = c.forks;
+    report.cow_copies = c.cow_copies;
+    report.cow_in_place = c.cow_faults - c.cow_copies;
+    Ok(report)
+}
+
+fn compare_stats(k: &Kernel, m: &Model) -> Result<(), String> {
+    let (got, want) = (k.stats(), m.stats());
+    if got != want {
+        return Err(format!("stats: kernel {got:?}, model {want:?}"));
+    }
+    Ok(())
+}
+
+fn compare_bytes(k: &Kernel, m: &Model, pid: u32, vpn: u32, frame: u32) -> Result<(), String> {
+    let got = k.mem().arena.frame(Pfn::new(frame)).map_err(|e| format!("pid {pid} vpn {vpn}: {e}"))?;
+    let want = m.frame_bytes(frame);
+    let same = match want {
+        Some(w) => got == &w[..],
+        None => got.iter().all(|&b| b == 0),
+    };
+    if same {
+        return Ok(());
+    }
+    let want_at = |i: usize| want.map_or(0, |b| b[i]);
+    let i = (0..got.len()).find(|&i| got[i] != want_at(i)).unwrap_or(0);
+    Err(format!(
+        "pid {pid} vpn {vpn} frame {frame}: byte {i:#x} is {:#04x} in the kernel, {:#04x} in the model",
+        got[i],
+        want_at(i)
+    ))
+}
+
+fn compare_page(k: &Kernel, m: &Model, pid: u32, vpn: u32) -> Result<(), String> {
+    let Some(p) = m.process(pid) else {
+        return match k.process(Pid::new(pid)) {
+            Some(_) => Err(format!("pid {pid} is alive in the kernel, not in the model")),
+            None => Ok(()),
+        };
+    };
+    let e = k.entry(Pid::new(pid), Vpn::new(vpn)).map_err(|e| format!("pid {pid} alive in the model only: {e}"))?;
+    match (p.pages.get(&vpn), e.is_present()) {
+        (None, false) => Ok(()),
+        (None, true) => Err(format!("pid {pid} vpn {vpn}: kernel maps {e:?}, model maps nothing")),
+        (Some(page), false) => Err(format!("pid {pid} vpn {vpn}: kernel maps nothing, model maps {page:?}")),
+        (Some(page), true) => {
+            if e.frame().as_u32() != page.frame || e.flags() != page.flags() {
+                return Err(format!(
+                    "pid {pid} vpn {vpn}: kernel maps {e:?}, model frame {} flags {:?}",
+                    page.frame,
+                    page.flags()
+                ));
+            }
+            compare_bytes(k, m, pid, vpn, page.frame)
+        }
+    }
+}
+
+fn compare_process(k: &Kernel, m: &Model, pid: u32) -> Result<(), String> {
+    let (kp, mp) = (k.process(Pid::new(pid)), m.process(pid));
+    let (kp, mp) = match (kp, mp) {
+        (None, None) => return Ok(()),
+        (Some(kp), Some(mp)) => (kp, mp),
+        (kp, _) => {
+            return Err(format!("pid {pid}: alive in the kernel {}, in the model {}", kp.is_some(), mp.is_some()));
+        }
+    };
+    let got: Vec<(u32, u32, _)> = k
+        .mapped(Pid::new(pid))
+        .map_err(|e| e.to_string())?
+        .map(|(v, e)| (v.as_u32(), e.frame().as_u32(), e.flags()))
+        .collect();
+    let want: Vec<(u32, u32, _)> = mp.pages.iter().map(|(&v, p)| (v, p.frame, p.flags())).collect();
+    if got != want {
+        let i = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+        return Err(format!(
+            "pid {pid}: {} pages mapped in the kernel, {} in the model; first difference: kernel {:?}, model {:?}",
+            got.len(),
+            want.len(),
+            got.get(i),
+            want.get(i)
+        ));
+    }
+    for &(vpn, frame, _) in &want {
+        compare_bytes(k, m, pid, vpn, frame)?;
+    }
+    let (ks, ms) = (k.process_stats(Pid::new(pid)).map_err(|e| e.to_string())?, m.process_stats(pid));
+    if Some(ks) != ms {
+        return Err(format!("pid {pid} stats: kernel {ks:?}, model {ms:?}"));
+    }
+    if kp.segments() != mp.segments {
+        return Err(format!("pid {pid} segments: kernel {:?}, model {:?}", kp.segments(), mp.segments));
+    }
+    if kp.table().root().as_u32() != mp.root {
+        return Err(format!("pid {pid} root table: kernel frame {}, model frame {}", kp.table().root(), mp.root));
+    }
+    let mut leaves = Vec::new();
+    for leaf in k.leaf_tables(Pid::new(pid)).map_err(|e| e.to_string())? {
+        leaves.push((leaf.dir_index as u32, leaf.frame.as_u32()));
+        // The spec: "An entry that is not present is all zero: frame 0, no permission bits."
+        if let Some((i, e)) = leaf.entries.iter().enumerate().find(|(_, e)| !e.is_present() && e.bits() != 0) {
+            return Err(format!(
+                "pid {pid} vpn {}: entry not present but not zero: {e:?}",
+                leaf.first_vpn.as_u32() as usize + i
+            ));
+        }
+    }
+    if Some(&leaves) != m.leaf_tables(pid).as_ref() {
+        return Err(format!("pid {pid} leaf tables: kernel {leaves:?}, model {:?}", m.leaf_tables(pid)));
+    }
+    if kp.pages_mapped() as usize != mp.pages.len() {
+        return Err(format!("pid {pid}: kernel counts {} pages, model {}", kp.pages_mapped(), mp.pages.len()));
+    }
+    Ok(())
+}
+
+fn full_compare(k: &mut Kernel, m: &Model) -> Result<(), String> {
+    let got: Vec<u32> = k.processes().map(|p| p.pid().as_u32()).collect();
+    let want: Vec<u32> = m.pids().collect();
+    if got != want {
+        return Err(format!("live pids: kernel {got:?}, model {want:?}"));
+    }
+    if k.current().map(Pid::as_u32) != m.current() {
+        return Err(format!("current: kernel {:?}, model {:?}", k.current(), m.current()));
+    }
+    if k.fork_policy() != m.fork_policy() {
+        return Err(format!("fork policy: kernel {:?}, model {:?}", k.fork_policy(), m.fork_policy()));
+    }
+    compare_stats(k, m)?;
+    for &pid in &want {
+        compare_process(k, m, pid)?;
+    }
+    let got: Vec<(u32, u32)> = k.mem().map_counts.nonzero().map(|(f, c)| (f.as_u32(), c)).collect();
+    let want: Vec<(u32, u32)> = m.frame_refs().collect();
+    if got != want {
+        return Err(format!("map counts: kernel {got:?}, model {want:?}"));
+    }
+    let got: Vec<u32> = k.mem().user.allocated().map(Pfn::as_u32).collect();
+    let want: Vec<u32> = m.frame_refs().map(|(f, _)| f).collect();
+    if got != want {
+        return Err(format!("allocated user frames: kernel {got:?}, model {want:?}"));
+    }
+    let got: Vec<u32> = k.mem().kernel.allocated().map(Pfn::as_u32).collect();
+    let want = m.kernel_allocated();
+    if got != want {
+        return Err(format!("allocated kernel frames: kernel {got:?}, model {want:?}"));
+    }
+    // One byte of every readable page through the kernel's own translation path: a
+    // successful read changes nothing, so this cannot disturb the run.
+    for pid in m.pids() {
+        let Some(p) = m.process(pid) else { continue };
+        for (&vpn, page) in &p.pages {
+            if !page.perm.contains(Perm::READ) {
+                continue;
+            }
+            let page_size = kernel::PAGE_SIZE as u64;
+            let addr = u64::from(vpn) * page_size + u64::from(vpn).wrapping_mul(73) % page_size;
+            let got = k.read_mem(Pid::new(pid), VirtAddr::new(addr));
+            let want = m.peek(pid, addr);
+            if got.as_ref().ok() != want.as_ref() {
+                return Err(format!("read_mem(pid {pid}, {addr:#x}): kernel {got:?}, model {want:?}"));
+            }
+        }
+    }
+    Ok(())
+}

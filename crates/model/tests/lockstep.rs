@@ -1,0 +1,253 @@
+//! Property tests: random op sequences through the lock-step harness, on the real `ajou` and
+//! `mtl458` machines (eager and copy-on-write fork) and on small machines where running out of
+//! frames and of process slots is common.
+//!
+//! Each test runs `PROPTEST_CASES` cases (256 by default) of up to [`MAX_STEPS`] ops, then
+//! checks over all cases that the sequences did reach the rules that matter (kills, forks,
+//! copy-on-write copies, out of memory...): a generator that drifted into only bogus ops would
+//! otherwise pass silently.
+
+use std::cell::RefCell;
+
+use kernel::{ForkPolicy, Profile};
+use model::{AddrSel, Op, PageSel, PidSel, Policy, RunReport, ajou_16, mtl458_64, run, small_ajou, small_mtl458};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+
+/// The longest op sequence a case runs.
+const MAX_STEPS: usize = 200;
+
+/// Below this many cases the coverage expectations are not checked: a quick
+/// `PROPTEST_CASES=4` run is for smoke, not coverage.
+const CASES_FOR_COVERAGE: u32 = 64;
+
+/// Which machine's operations a sequence leans on.
+#[derive(Debug, Clone, Copy)]
+enum Flavour {
+    Mtl458,
+    Ajou,
+}
+
+fn pid_sel() -> impl Strategy<Value = PidSel> {
+    prop_oneof![
+        8 => any::<u8>().prop_map(PidSel::Live),
+        2 => Just(PidSel::Current),
+        1 => (0u32..8).prop_map(PidSel::Raw),
+        1 => prop_oneof![Just(u32::MAX), 100u32..5000].prop_map(PidSel::Raw),
+    ]
+}
+
+fn page_sel(vpn_count: u32) -> impl Strategy<Value = PageSel> {
+    prop_oneof![
+        10 => any::<u16>().prop_map(PageSel::Mapped),
+        3 => any::<u16>().prop_map(PageSel::Writable),
+        2 => (any::<u16>(), -4i8..=4).prop_map(|(index, delta)| PageSel::Near { index, delta }),
+        1 => (0..vpn_count + 4).prop_map(PageSel::Vpn),
+        1 => any::<u32>().prop_map(PageSel::Vpn),
+    ]
+}
+
+/// An address; `writable` weighs pages the process may write, for writes that mostly do not
+/// kill.
+fn addr_sel(vpn_count: u32, writable: u32) -> impl Strategy<Value = AddrSel> {
+    let space = u64::from(vpn_count) * 4096;
+    let page = prop_oneof![12 => page_sel(vpn_count), writable => any::<u16>().prop_map(PageSel::Writable)];
+    prop_oneof![
+        20 => (page, any::<u16>()).prop_map(|(page, offset)| AddrSel::In { page, offset }),
+        1 => (0..space + 8192).prop_map(AddrSel::Raw),
+        1 => any::<u64>().prop_map(AddrSel::Raw),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    prop_oneof![Just(Policy::Eager), Just(Policy::CopyOnWrite)]
+}
+
+fn create() -> impl Strategy<Value = Op> {
+    let small = || 0u8..=3;
+    let code = prop_oneof![8 => 0u8..=12, 1 => Just(255u8)];
+    let stack = prop_oneof![8 => small(), 1 => Just(255u8)];
+    let tweak = prop_oneof![12 => Just(0u8), 1 => 224u8..=255];
+    let data_len = prop_oneof![6 => 0u16..0xFFF0, 1 => 0xFFF0u16..=0xFFFF];
+    (code, small(), small(), stack, tweak, data_len, any::<u8>())
+        .prop_map(|(c, r, w, s, tweak, data_len, seed)| Op::Create { pages: [c, r, w, s], tweak, data_len, seed })
+}
+
+fn count() -> impl Strategy<Value = u16> {
+    prop_oneof![8 => 1u16..=4, 1 => Just(0u16), 2 => 5u16..=64, 1 => 64u16..=1100]
+}
+
+fn misalign() -> impl Strategy<Value = u8> {
+    prop_oneof![12 => Just(0u8), 1 => 240u8..=255]
+}
+
+fn op(flavour: Flavour, vpn_count: u32) -> BoxedStrategy<Op> {
+    let exit = pid_sel().prop_map(|pid| Op::Exit { pid });
+    let fork =
+        (pid_sel(), proptest::option::weighted(0.2, policy())).prop_map(|(pid, policy)| Op::Fork { pid, policy });
+    let set_policy = policy().prop_map(|policy| Op::SetForkPolicy { policy });
+    let free_page = prop_oneof![3 => any::<u16>().prop_map(PageSel::Unmapped), 1 => page_sel(vpn_count)];
+    let allocate = (pid_sel(), free_page, count(), 0u8..8, misalign())
+        .prop_map(|(pid, at, count, perm, misalign)| Op::Allocate { pid, at, count, perm, misalign });
+    let deallocate = (pid_sel(), page_sel(vpn_count), count(), misalign())
+        .prop_map(|(pid, at, count, misalign)| Op::Deallocate { pid, at, count, misalign });
+    let read = (pid_sel(), addr_sel(vpn_count, 0)).prop_map(|(pid, addr)| Op::Read { pid, addr });
+    let write =
+        (pid_sel(), addr_sel(vpn_count, 24), any::<u8>()).prop_map(|(pid, addr, byte)| Op::Write { pid, addr, byte });
+    let perm = prop_oneof![4 => Just(3u8), 2 => Just(1u8), 1 => 0u8..8];
+    let map = (pid_sel(), page_sel(vpn_count), perm).prop_map(|(pid, vpn, perm)| Op::MapPage { pid, vpn, perm });
+    let unmap = (pid_sel(), page_sel(vpn_count)).prop_map(|(pid, vpn)| Op::UnmapPage { pid, vpn });
+    let touch = (pid_sel(), page_sel(vpn_count), proptest::bool::weighted(0.6))
+        .prop_map(|(pid, vpn, write)| Op::Touch { pid, vpn, write });
+    let switch_to = prop_oneof![3 => (0u32..8).prop_map(PidSel::Raw), 2 => pid_sel()];
+    let switch = switch_to.prop_map(|pid| Op::Switch { pid });
+    match flavour {
+        Flavour::Mtl458 => prop_oneof![
+            6 => create(),
+            2 => exit,
+            4 => fork,
+            1 => set_policy,
+            6 => allocate,
+            3 => deallocate,
+            8 => read,
+            10 => write,
+            1 => map,
+            1 => unmap,
+            1 => touch,
+            1 => switch,
+        ]
+        .boxed(),
+        Flavour::Ajou => prop_oneof![
+            1 => create(),
+            1 => exit,
+            1 => fork,
+            1 => set_policy,
+            1 => allocate,
+            1 => deallocate,
+            2 => read,
+            3 => write,
+            8 => map,
+            3 => unmap,
+            10 => touch,
+            5 => switch,
+        ]
+        .boxed(),
+    }
+}
+
+fn ops(flavour: Flavour, vpn_count: u32) -> impl Strategy<Value = Vec<Op>> {
+    proptest::collection::vec(op(flavour, vpn_count), 0..=MAX_STEPS)
+}
+
+/// Runs the property over `profiles` x `ops`, returning the merged reports of every case and
+/// the number of cases, after checking that no case found a mismatch.
+fn check(
+    name: &'static str,
+    regressions: &'static str,
+    profiles: impl Strategy<Value = Profile>,
+    ops: impl Strategy<Value = Vec<Op>>,
+) -> (RunReport, u32) {
+    // `Config::default()` reads PROPTEST_CASES and the other PROPTEST_* variables.
+    let config = Config {
+        source_file: Some(file!()),
+        test_name: Some(name),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
+        ..Config::default()
+    };
+    let cases = config.cases;
+    let mut runner = TestRunner::new(config);
+    let total = RefCell::new(RunReport::default());
+    let result = runner.run(&(profiles, ops), |(profile, ops)| {
+        let report = run(profile, &ops).map_err(|m| TestCaseError::fail(m.to_string()))?;
+        total.borrow_mut().merge(&report);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{name}: {e}");
+    }
+    let total = total.into_inner();
+    eprintln!("{name}: {cases} cases, {total:?}");
+    (total, cases)
+}
+
+/// Coverage expectations, checked when enough cases ran to make them certain in practice.
+#[track_caller]
+fn expect(cases: u32, what: &str, holds: bool) {
+    if cases >= CASES_FOR_COVERAGE {
+        assert!(holds, "over {cases} cases the sequences never reached: {what}");
+    }
+}
+
+fn mtl458_cow() -> Profile {
+    Profile { fork_policy: ForkPolicy::CopyOnWrite, ..Profile::MTL458 }
+}
+
+#[test]
+fn lockstep_ajou() {
+    let (r, cases) =
+        check("lockstep_ajou", "proptest-regressions/lockstep_ajou.txt", Just(Profile::AJOU), ops(Flavour::Ajou, 256));
+    expect(cases, "copy-on-write copies", r.cow_copies > 0);
+    expect(cases, "copy-on-write in place", r.cow_in_place > 0);
+    expect(cases, "refused accesses", r.refused > 0);
+    expect(cases, "forks", r.forks > 0);
+    expect(cases, "running out of the 128 frames", r.out_of_memory > 0);
+}
+
+#[test]
+fn lockstep_mtl458_eager() {
+    let (r, cases) = check(
+        "lockstep_mtl458_eager",
+        "proptest-regressions/lockstep_mtl458_eager.txt",
+        Just(Profile::MTL458),
+        ops(Flavour::Mtl458, 1024),
+    );
+    expect(cases, "kills", r.kills > 0);
+    expect(cases, "forks", r.forks > 0);
+    expect(cases, "invalid arguments", r.invalid > 0);
+    expect(cases, "dead pids", r.no_such_process > 0);
+}
+
+#[test]
+fn lockstep_mtl458_copy_on_write() {
+    let (r, cases) = check(
+        "lockstep_mtl458_copy_on_write",
+        "proptest-regressions/lockstep_mtl458_copy_on_write.txt",
+        Just(mtl458_cow()),
+        ops(Flavour::Mtl458, 1024),
+    );
+    expect(cases, "kills", r.kills > 0);
+    expect(cases, "copy-on-write copies", r.cow_copies > 0);
+    expect(cases, "copy-on-write in place", r.cow_in_place > 0);
+}
+
+#[test]
+fn lockstep_small_mtl458() {
+    let profiles = (8u32..=96, 1u32..=10, 1usize..=8, any::<bool>()).prop_map(|(user, kernel, max, cow)| {
+        let mut p = small_mtl458(user, kernel, max);
+        if cow {
+            p.fork_policy = ForkPolicy::CopyOnWrite;
+        }
+        p
+    });
+    let profiles = prop_oneof![1 => Just(mtl458_64()), 3 => profiles];
+    let (r, cases) = check(
+        "lockstep_small_mtl458",
+        "proptest-regressions/lockstep_small_mtl458.txt",
+        profiles,
+        ops(Flavour::Mtl458, 1024),
+    );
+    expect(cases, "out of memory", r.out_of_memory > 0);
+    expect(cases, "the process limit", r.process_limit > 0);
+    expect(cases, "kills", r.kills > 0);
+    expect(cases, "copy-on-write copies", r.cow_copies > 0);
+}
+
+#[test]
+fn lockstep_small_ajou() {
+    let profiles = prop_oneof![1 => Just(ajou_16()), 3 => (2u32..=24, 1u32..=20).prop_map(|(u, k)| small_ajou(u, k))];
+    let (r, cases) =
+        check("lockstep_small_ajou", "proptest-regressions/lockstep_small_ajou.txt", profiles, ops(Flavour::Ajou, 256));
+    expect(cases, "out of memory", r.out_of_memory > 0);
+    expect(cases, "copy-on-write copies", r.cow_copies > 0);
+    expect(cases, "copy-on-write in place", r.cow_in_place > 0);
+}
