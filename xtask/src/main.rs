@@ -18,12 +18,20 @@ enum Command {
     RunTestcases(xtask::testcases::Args),
 }
 
-fn main() -> anyhow::Result<ExitCode> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::RunTestcases(args) => {
-            let summary = xtask::testcases::run(&args, &mut std::io::stdout().lock())?;
-            Ok(if summary.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            xtask::testcases::run(&args, &mut std::io::stdout().lock()).map(|summary| summary.success())
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            // One line with its causes; a backtrace would only show the runner's own frames.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -291,7 +291,8 @@ fn header_profile(script: &Path) -> anyhow::Result<Option<Profile>> {
     header_profile_of(&text).with_context(|| format!("in {}", script.display()))
 }
 
-/// [`header_profile`] on the script's bytes.
+/// The profile a `# profile: NAME` comment names among the leading blank and comment lines
+/// (at most the first 10 lines) of a script's bytes.
 ///
 /// # Errors
 /// The header names a profile that does not exist.
