@@ -72,8 +72,7 @@ impl Kernel {
     /// The entry for a read of `addr`, if it is allowed without a fault.
     #[inline]
     fn readable(&self, pid: Pid, addr: VirtAddr) -> Option<Pte> {
-        let p = self.procs.get(pid)?;
-        let e = p.table.translate(&self.mem.arena, Vpn::containing(addr)?)?;
+        let e = self.procs.table(pid)?.translate(&self.mem.arena, Vpn::containing(addr)?)?;
         e.flags().contains(PteFlags::READ).then_some(e)
     }
 
@@ -105,9 +104,9 @@ impl Kernel {
     /// The present entry for `addr` (or `None`), or why there cannot be one.
     #[inline]
     fn classify(&self, pid: Pid, addr: VirtAddr) -> Result<Option<Pte>, Classify> {
-        let p = self.procs.get(pid).ok_or(Classify::NoSuchProcess(NoSuchProcess { pid }))?;
-        match Vpn::containing(addr).filter(|&v| p.table.format().contains(v)) {
-            Some(vpn) => Ok(p.table.translate(&self.mem.arena, vpn)),
+        let table = self.procs.table(pid).ok_or(Classify::NoSuchProcess(NoSuchProcess { pid }))?;
+        match Vpn::containing(addr).filter(|&v| table.format().contains(v)) {
+            Some(vpn) => Ok(table.translate(&self.mem.arena, vpn)),
             None => Err(Classify::OutOfRange),
         }
     }

@@ -70,9 +70,13 @@ impl Process {
 const DENSE_PIDS: usize = 1024;
 
 /// Live processes by pid.
+///
+/// `tables` mirrors the page table of every dense pid in 12-byte slots: translation, the hot
+/// path, reads only that, not the whole `Process`.
 #[derive(Debug, Default)]
 pub(crate) struct ProcessTable {
     dense: Vec<Option<Process>>,
+    tables: Vec<Option<PageTable>>,
     sparse: BTreeMap<Pid, Process>,
     live: usize,
 }
@@ -81,7 +85,23 @@ impl ProcessTable {
     #[inline]
     pub(crate) fn get(&self, pid: Pid) -> Option<&Process> {
         let i = pid.0 as usize;
-        if i < DENSE_PIDS { self.dense.get(i).and_then(Option::as_ref) } else { self.sparse.get(&pid) }
+        if i < DENSE_PIDS { self.dense.get(i).and_then(Option::as_ref) } else { self.sparse_get(pid) }
+    }
+
+    /// The page table of `pid`: what every access needs, and nothing else.
+    #[inline]
+    pub(crate) fn table(&self, pid: Pid) -> Option<PageTable> {
+        match self.tables.get(pid.0 as usize) {
+            Some(t) => *t,
+            None => self.sparse_get(pid).map(|p| p.table),
+        }
+    }
+
+    // Out of line so that the B-tree search stays out of the callers' hot loops.
+    #[cold]
+    #[inline(never)]
+    fn sparse_get(&self, pid: Pid) -> Option<&Process> {
+        self.sparse.get(&pid)
     }
 
     #[inline]
@@ -100,7 +120,9 @@ impl ProcessTable {
         let old = if i < DENSE_PIDS {
             if self.dense.len() <= i {
                 self.dense.resize_with(i + 1, || None);
+                self.tables.resize(i + 1, None);
             }
+            self.tables[i] = Some(p.table);
             self.dense[i].replace(p)
         } else {
             self.sparse.insert(p.pid, p)
@@ -111,7 +133,14 @@ impl ProcessTable {
 
     pub(crate) fn remove(&mut self, pid: Pid) -> Option<Process> {
         let i = pid.0 as usize;
-        let p = if i < DENSE_PIDS { self.dense.get_mut(i).and_then(Option::take) } else { self.sparse.remove(&pid) };
+        let p = if i < DENSE_PIDS {
+            if let Some(t) = self.tables.get_mut(i) {
+                *t = None;
+            }
+            self.dense.get_mut(i).and_then(Option::take)
+        } else {
+            self.sparse.remove(&pid)
+        };
         if p.is_some() {
             self.live -= 1;
         }
@@ -165,9 +194,13 @@ mod tests {
         assert_eq!(t.lowest_free_pid(), Pid(1));
         assert_eq!(t.len(), 3);
         assert!(t.contains(Pid(4_000_000_000)));
+        assert_eq!(t.table(Pid(2)), t.get(Pid(2)).map(|p| p.table));
+        assert_eq!(t.table(Pid(4_000_000_000)), t.get(Pid(4_000_000_000)).map(|p| p.table));
+        assert_eq!(t.table(Pid(1)), None);
         assert_eq!(t.iter().map(|p| p.pid().0).collect::<Vec<_>>(), [0, 2, 4_000_000_000]);
         assert!(t.remove(Pid(2)).is_some());
         assert!(t.remove(Pid(2)).is_none());
+        assert_eq!(t.table(Pid(2)), None);
         assert_eq!(t.len(), 2);
     }
 }

@@ -9,6 +9,9 @@ use phys::{AddressError, AllocError, Arena, FrameAllocator, FreeError, Pfn};
 
 use crate::{Format, FrameTooLarge, Pte, PteFlags, Vpn};
 
+/// Entries in one frame: the stride of a table in the arena's flat view of entries.
+const ENTRIES_PER_FRAME: usize = phys::PAGE_SIZE / size_of::<Pte>();
+
 /// A page table: its root frame and its format. A small `Copy` handle; the entries live in
 /// the arena, so every operation takes the arena.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,14 +112,19 @@ impl PageTable {
     }
 
     /// The present entry that maps `vpn`, or `None` if `vpn` is not mapped or out of range.
+    ///
+    /// This is the simulated MMU's walk, the hottest path of the simulator. It indexes one flat
+    /// view of the arena instead of borrowing a frame per level, and the two machines' formats
+    /// get a walk compiled for their constant shifts; any other format takes the same walk with
+    /// its shifts read at run time.
     #[inline]
     pub fn translate(&self, arena: &Arena, vpn: Vpn) -> Option<Pte> {
-        if !self.format.contains(vpn) {
-            return None;
+        let all = arena.view::<Pte>();
+        match self.format {
+            Format::MTL458 => walk(all, self.root, Format::MTL458, vpn),
+            Format::AJOU => walk(all, self.root, Format::AJOU, vpn),
+            format => walk(all, self.root, format, vpn),
         }
-        let leaf = self.leaf_frame(arena, self.format.dir_index(vpn))?;
-        let e = *arena.frame_as::<Pte>(leaf).ok()?.get(self.format.leaf_index(vpn))?;
-        e.is_present().then_some(e)
     }
 
     /// Maps `vpn` to `frame` with `flags` (plus [`PteFlags::PRESENT`]), creating the leaf table
@@ -330,6 +338,26 @@ impl PageTable {
         *slot = f(old)?;
         Ok(old)
     }
+}
+
+/// The walk behind [`PageTable::translate`]: `all` is the arena as one slice of entries.
+/// Always inlined, so that a constant `format` folds every shift and mask.
+#[inline(always)]
+fn walk(all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte> {
+    if !format.contains(vpn) {
+        return None;
+    }
+    let leaf = if format.has_directory() {
+        let dir = *all.get(root.index() * ENTRIES_PER_FRAME + format.dir_index(vpn))?;
+        if !dir.is_present() {
+            return None;
+        }
+        dir.frame()
+    } else {
+        root
+    };
+    let e = *all.get(leaf.index() * ENTRIES_PER_FRAME + format.leaf_index(vpn))?;
+    e.is_present().then_some(e)
 }
 
 /// A zeroed frame for a table. Zeroing is free for frames never written (see `Arena`).

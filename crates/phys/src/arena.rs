@@ -97,6 +97,14 @@ impl Arena {
         bytemuck::cast_slice(&self.words)
     }
 
+    /// The whole arena viewed as a slice of `T`; empty if `T` needs more than 8-byte alignment
+    /// or its size does not divide the arena. Indexing one flat view is what makes translation
+    /// cheap: a table entry is `view[table_frame * entries_per_frame + index]`, one bounds check.
+    #[inline]
+    pub fn view<T: bytemuck::Pod>(&self) -> &[T] {
+        bytemuck::try_cast_slice(&self.words).unwrap_or(&[])
+    }
+
     /// The byte at `addr`.
     ///
     /// # Errors
@@ -319,6 +327,16 @@ mod tests {
         assert_eq!(a.read_byte(PhysAddr::new(4096)), Ok(1));
         assert!(a.frame_pair_as_mut::<u32>(Pfn::new(2), Pfn::new(2)).is_err());
         assert!(a.frame_pair_as_mut::<u32>(Pfn::new(2), Pfn::new(4)).is_err());
+    }
+
+    #[test]
+    fn the_flat_view_sees_every_frame() {
+        let mut a = Arena::new(2).unwrap();
+        a.write_byte(PhysAddr::new(4096 + 4), 0x11).unwrap();
+        let v = a.view::<u32>();
+        assert_eq!(v.len(), 2048);
+        assert_eq!(v[1024 + 1], 0x11);
+        assert!(a.view::<[u64; 3]>().is_empty());
     }
 
     #[test]

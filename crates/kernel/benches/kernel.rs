@@ -1,0 +1,230 @@
+//! Kernel benchmarks, each paired with a baseline measured in the same run (see `cargo xtask bench`).
+//!
+//! Every claim in `docs/performance.md` is a ratio of a kernel figure to its baseline from the
+//! same run, because absolute times on shared machines are noise. The group and function names
+//! here are read back by `xtask/src/bench.rs`; rename both together.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use kernel::{ForkPolicy, Kernel, Pid, Profile, SegmentSizes, VirtAddr, Vpn};
+use phys::{Arena, Pfn, PhysAddr};
+
+const PAGE: u64 = kernel::PAGE_SIZE as u64;
+
+/// A small deterministic generator: benchmarks must not depend on the host's entropy.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn mtl458(policy: ForkPolicy) -> Kernel {
+    let mut k = Kernel::new(Profile::MTL458).expect("the mtl458 layout is valid");
+    k.set_fork_policy(policy);
+    k
+}
+
+/// One process whose `pages` pages are all mapped read/write (rw data), each page's bytes set.
+fn process_with_pages(k: &mut Kernel, pages: u64) -> Pid {
+    let pid = k.create_ps(SegmentSizes { rw_data: pages * PAGE, ..Default::default() }, &[]).expect("fits");
+    for p in 0..pages {
+        k.write_mem(pid, VirtAddr::new(p * PAGE), p as u8).expect("writable");
+    }
+    pid
+}
+
+/// The physical address `addr` of `pid` translates to, for the straight-from-the-arena baselines.
+fn phys_of(k: &Kernel, pid: Pid, addr: u64) -> PhysAddr {
+    let e = k.entry(pid, Vpn::new((addr / PAGE) as u32)).expect("live process");
+    PhysAddr::from_parts(e.frame(), (addr % PAGE) as usize)
+}
+
+/// The loops are out of line, and the same shape for kernel and baseline, so that the two differ
+/// only in how a byte is found (and so that their machine code is easy to inspect).
+#[inline(never)]
+fn sum_kernel(k: &mut Kernel, accesses: &[(Pid, u64)]) -> u8 {
+    let mut sum = 0u8;
+    for &(pid, a) in accesses {
+        sum = sum.wrapping_add(k.read_mem(pid, VirtAddr::new(a)).unwrap_or(0));
+    }
+    sum
+}
+
+#[inline(never)]
+fn sum_arena(arena: &Arena, phys: &[PhysAddr]) -> u8 {
+    let mut sum = 0u8;
+    for &p in phys {
+        sum = sum.wrapping_add(arena.read_byte(p).unwrap_or(0));
+    }
+    sum
+}
+
+fn read_hot(c: &mut Criterion) {
+    let mut k = mtl458(ForkPolicy::Eager);
+    let pid = process_with_pages(&mut k, 4);
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let accesses: Vec<(Pid, u64)> = (0..4096).map(|_| (pid, rng.next() % (4 * PAGE))).collect();
+    let phys: Vec<PhysAddr> = accesses.iter().map(|&(pid, a)| phys_of(&k, pid, a)).collect();
+    let mut g = c.benchmark_group("read_hot");
+    g.bench_function("kernel", |b| b.iter(|| black_box(sum_kernel(&mut k, &accesses))));
+    let arena = &k.mem().arena;
+    g.bench_function("arena", |b| b.iter(|| black_box(sum_arena(arena, &phys))));
+    g.finish();
+}
+
+fn read_random(c: &mut Criterion) {
+    // The 64-process fill of course check 7: 1 MiB code + 1 MiB stack each, all user frames.
+    let mut k = mtl458(ForkPolicy::Eager);
+    let sizes = SegmentSizes { code: 1 << 20, stack: 1 << 20, ..Default::default() };
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7) as u8).collect();
+    let pids: Vec<Pid> = (0..64).map(|_| k.create_ps(sizes, &data).expect("fits")).collect();
+    for &pid in &pids {
+        for p in 0..256 {
+            k.write_mem(pid, VirtAddr::new((3 << 20) + p * PAGE), 1).expect("stack is writable");
+        }
+    }
+    assert_eq!(k.stats().user_frames_free, 0, "the fill uses every user frame");
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let accesses: Vec<(Pid, u64)> = (0..1 << 20)
+        .map(|_| {
+            let pid = pids[(rng.next() % 64) as usize];
+            let off = rng.next() % (2 << 20);
+            (pid, if off < 1 << 20 { off } else { (2 << 20) + off })
+        })
+        .collect();
+    let phys: Vec<PhysAddr> = accesses.iter().map(|&(pid, a)| phys_of(&k, pid, a)).collect();
+    let mut g = c.benchmark_group("read_random");
+    g.sample_size(20);
+    g.bench_function("kernel", |b| b.iter(|| black_box(sum_kernel(&mut k, &accesses))));
+    let arena = &k.mem().arena;
+    g.bench_function("arena", |b| b.iter(|| black_box(sum_arena(arena, &phys))));
+    g.finish();
+}
+
+/// Times `fork_ps` alone: the child is exited outside the timed region.
+fn time_forks(k: &mut Kernel, parent: Pid, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let t = Instant::now();
+        let child = k.fork_ps(black_box(parent)).expect("memory for the child");
+        total += t.elapsed();
+        k.exit_ps(child).expect("child is alive");
+    }
+    total
+}
+
+fn fork_1024(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fork_1024");
+    for (name, policy) in [("cow", ForkPolicy::CopyOnWrite), ("eager", ForkPolicy::Eager)] {
+        let mut k = mtl458(policy);
+        let parent = process_with_pages(&mut k, 1024);
+        g.bench_function(name, |b| b.iter_custom(|iters| time_forks(&mut k, parent, iters)));
+    }
+    let src = vec![7u8; 4 << 20];
+    let mut dst = vec![0u8; 4 << 20];
+    g.bench_function("memcpy_4mib", |b| {
+        b.iter(|| {
+            dst.copy_from_slice(black_box(&src));
+            black_box(&mut dst);
+        })
+    });
+    g.finish();
+}
+
+fn cow_fault(c: &mut Criterion) {
+    const PAGES: u64 = 256;
+    let mut g = c.benchmark_group("cow_fault");
+    let mut k = mtl458(ForkPolicy::CopyOnWrite);
+    let parent = process_with_pages(&mut k, PAGES);
+    // Per fault: fork (untimed), then time one write to each shared page, each a copy.
+    g.bench_function("kernel", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut done = 0;
+            while done < iters {
+                let child = k.fork_ps(parent).expect("memory for the child");
+                let n = PAGES.min(iters - done);
+                let t = Instant::now();
+                for p in 0..n {
+                    k.write_mem(child, VirtAddr::new(p * PAGE + 8), 1).expect("copy-on-write");
+                }
+                total += t.elapsed();
+                k.exit_ps(child).expect("child is alive");
+                done += n;
+            }
+            total
+        })
+    });
+    let mut arena = Arena::new(51_200).expect("200 MiB");
+    let user = 18_432..51_200u64;
+    let mut rng = XorShift(0x1234_5678_9abc_def1);
+    // Touch every user frame once so the baseline copies resident memory, as the kernel does.
+    for f in user.clone() {
+        arena.write_byte(Pfn::new(f as u32).start_address(), 1).expect("inside");
+    }
+    g.bench_function("arena_copy_4k", |b| {
+        b.iter(|| {
+            let span = user.end - user.start;
+            let src = Pfn::new((user.start + rng.next() % span) as u32);
+            let dst = Pfn::new((user.start + rng.next() % span) as u32);
+            arena.copy_frame(black_box(src), black_box(dst)).expect("inside");
+        })
+    });
+    g.finish();
+}
+
+const SCALING: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+fn fork_scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fork_scaling");
+    g.sample_size(20).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
+    for (name, policy) in [("cow", ForkPolicy::CopyOnWrite), ("eager", ForkPolicy::Eager)] {
+        for pages in SCALING {
+            let mut k = mtl458(policy);
+            let parent = process_with_pages(&mut k, pages);
+            g.bench_with_input(BenchmarkId::new(name, pages), &pages, |b, _| {
+                b.iter_custom(|iters| time_forks(&mut k, parent, iters))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn exit_scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("exit_scaling");
+    g.sample_size(20).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
+    for (name, policy) in [("cow_child", ForkPolicy::CopyOnWrite), ("eager_child", ForkPolicy::Eager)] {
+        for pages in SCALING {
+            let mut k = mtl458(policy);
+            let parent = process_with_pages(&mut k, pages);
+            g.bench_with_input(BenchmarkId::new(name, pages), &pages, |b, _| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let child = k.fork_ps(parent).expect("memory for the child");
+                        let t = Instant::now();
+                        k.exit_ps(black_box(child)).expect("child is alive");
+                        total += t.elapsed();
+                    }
+                    total
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+fn config() -> Criterion {
+    // Short runs: the report is about ratios in one run, not about tight absolute intervals.
+    Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! { name = benches; config = config(); targets = read_hot, read_random, fork_1024, cow_fault, fork_scaling, exit_scaling }
+criterion_main!(benches);
