@@ -24,12 +24,7 @@ pub(crate) fn execute<O: Write, E: Write>(
     out: &mut O,
     err: &mut E,
 ) -> io::Result<Flow> {
-    // The framework's C strings end at a NUL byte.
-    let line = match line.iter().position(|&b| b == 0) {
-        Some(nul) => &line[..nul],
-        None => line,
-    };
-    let t = Tokens::<MAX_TOKENS>::new(line);
+    let t = Tokens::<MAX_TOKENS>::c_string(line);
     if t.more() {
         sh.error(out, line_no, format_args!("too many words: a command has at most {MAX_TOKENS}"))?;
         return Ok(Flow::Continue);

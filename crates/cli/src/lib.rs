@@ -125,21 +125,43 @@ impl Shell {
             write_path(out, path)?;
             out.write_all(b"\" for input.\n")?;
         }
-        let mut line = Vec::new();
+        // Lines that lie whole in the reader's buffer run in place; only a line cut by the end
+        // of the buffer is gathered in `partial` (so memory per line is the line itself).
+        let mut partial = Vec::new();
         let mut line_no = 0usize;
         loop {
-            line.clear();
-            if input.read_until(b'\n', &mut line)? == 0 {
+            let buf = input.fill_buf()?;
+            if buf.is_empty() {
+                if !partial.is_empty() {
+                    self.execute(&partial, line_no + 1, out, err)?;
+                }
                 break;
             }
-            line_no += 1;
-            if self.execute(&line, line_no, out, err)? == Flow::Stop {
+            let mut used = 0;
+            let mut flow = Flow::Continue;
+            while let Some(nl) = buf[used..].iter().position(|&b| b == b'\n') {
+                let end = used + nl + 1;
+                line_no += 1;
+                flow = if partial.is_empty() {
+                    self.execute(&buf[used..end], line_no, out, err)?
+                } else {
+                    partial.extend_from_slice(&buf[used..end]);
+                    let f = self.execute(&partial, line_no, out, err)?;
+                    partial = shrunk(partial);
+                    f
+                };
+                used = end;
+                if flow == Flow::Stop {
+                    break;
+                }
+            }
+            if flow == Flow::Stop {
+                input.consume(used);
                 break;
             }
-            // One huge line should not pin its buffer for the rest of the run.
-            if line.capacity() > 1 << 16 {
-                line = Vec::new();
-            }
+            partial.extend_from_slice(&buf[used..]);
+            let len = buf.len();
+            input.consume(len);
         }
         Ok(self.status())
     }
@@ -219,6 +241,12 @@ impl Shell {
             _ => path.to_path_buf(),
         }
     }
+}
+
+/// `buf` emptied, and given back to the allocator if one huge line made it big.
+fn shrunk(mut buf: Vec<u8>) -> Vec<u8> {
+    buf.clear();
+    if buf.capacity() > 1 << 16 { Vec::new() } else { buf }
 }
 
 /// Runs a whole script on a fresh `machine` and returns the exit status: 0 if every command was

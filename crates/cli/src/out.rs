@@ -6,8 +6,9 @@
 
 use std::io::{self, Write};
 
-/// Room for the longest line built here (a `print_page_table` line is under 70 bytes).
-const CAPACITY: usize = 96;
+/// Room for the longest line built here: a `print_page_table` line is at most 52 bytes, an
+/// `ajou` line at most 45 (`%u is already allocated to %u` with 10-digit numbers).
+const CAPACITY: usize = 64;
 
 /// One output line under construction.
 pub(crate) struct Line {

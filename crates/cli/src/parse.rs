@@ -27,9 +27,21 @@ pub(crate) struct Tokens<'a, const N: usize> {
 
 impl<'a, const N: usize> Tokens<'a, N> {
     /// Splits `line`; scanning stops at a comment or once more than `N` tokens are seen, so the
-    /// cost is bounded by the position of the `N + 1`-th token.
+    /// cost is bounded by the position of the `N + 1`-th token. A NUL byte is an ordinary byte.
     #[inline]
     pub(crate) fn new(line: &'a [u8]) -> Self {
+        Self::split::<false>(line)
+    }
+
+    /// As [`Tokens::new`], but a NUL byte ends the line, as it ends the C string the `ajou`
+    /// framework reads a line into.
+    #[inline]
+    pub(crate) fn c_string(line: &'a [u8]) -> Self {
+        Self::split::<true>(line)
+    }
+
+    #[inline]
+    fn split<const NUL_ENDS: bool>(line: &'a [u8]) -> Self {
         let mut t = Tokens { toks: [&[][..]; N], len: 0, more: false };
         let mut i = 0;
         while i < line.len() {
@@ -37,11 +49,11 @@ impl<'a, const N: usize> Tokens<'a, N> {
                 i += 1;
                 continue;
             }
-            if line[i] == b'#' {
+            if line[i] == b'#' || (NUL_ENDS && line[i] == 0) {
                 break;
             }
             let start = i;
-            while i < line.len() && !is_space(line[i]) {
+            while i < line.len() && !is_space(line[i]) && !(NUL_ENDS && line[i] == 0) {
                 i += 1;
             }
             match t.toks.get_mut(t.len) {
@@ -262,6 +274,18 @@ mod tests {
         assert_eq!(toks::<3>("#"), (vec![], false));
         assert_eq!(toks::<3>("write 2#3"), (vec!["write", "2#3"], false));
         assert_eq!(toks::<3>("a b c # d e f"), (vec!["a", "b", "c"], false));
+    }
+
+    #[test]
+    fn a_nul_byte_ends_a_c_string_line_only() {
+        let c = |line: &'static str| {
+            let t = Tokens::<3>::c_string(line.as_bytes());
+            (t.as_slice().iter().map(|s| std::str::from_utf8(s).unwrap()).collect::<Vec<_>>(), t.more())
+        };
+        assert_eq!(c("write\0 2"), (vec!["write"], false));
+        assert_eq!(c("write 2\0junk"), (vec!["write", "2"], false));
+        assert_eq!(c("\0 a b c d"), (vec![], false));
+        assert_eq!(toks::<3>("write 2\0junk"), (vec!["write", "2\0junk"], false));
     }
 
     #[test]
