@@ -30,8 +30,21 @@ impl Kernel {
     /// the address space: on `mtl458` the process is killed. [`AccessError::NoSuchProcess`].
     #[inline]
     pub fn read_mem(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
+        if let Some(e) = self.tlb.lookup(pid, addr) {
+            if let Ok(b) = self.mem.arena.read_byte(PhysAddr::from_parts(e.frame(), addr.page_offset())) {
+                return Ok(b);
+            }
+        }
+        self.read_mem_walk(pid, addr)
+    }
+
+    /// `read_mem` past a TLB miss: the table walk (inline: a random access pattern misses
+    /// nearly always), then the fault path (out of line).
+    #[inline]
+    fn read_mem_walk(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
         if let Some(e) = self.readable(pid, addr) {
             if let Ok(b) = self.mem.arena.read_byte(PhysAddr::from_parts(e.frame(), addr.page_offset())) {
+                self.tlb.fill(pid, addr, e);
                 return Ok(b);
             }
         }
@@ -46,7 +59,16 @@ impl Kernel {
     /// copy-on-write copy finds no free frame: nothing changes.
     #[inline]
     pub fn write_mem(&mut self, pid: Pid, addr: VirtAddr, byte: u8) -> Result<(), AccessError> {
-        let e = self.writable(pid, addr)?;
+        let e = match self.tlb.lookup(pid, addr) {
+            Some(e) if e.flags().contains(PteFlags::WRITE) => e,
+            _ => {
+                let e = self.writable(pid, addr)?;
+                if e.flags().contains(PteFlags::READ) {
+                    self.tlb.fill(pid, addr, e);
+                }
+                e
+            }
+        };
         self.mem
             .arena
             .write_byte(PhysAddr::from_parts(e.frame(), addr.page_offset()), byte)
@@ -145,6 +167,7 @@ impl Kernel {
             let _ = table.protect(&mut self.mem.arena, vpn, flags);
             old
         };
+        self.tlb.invalidate(pid, addr);
         self.counters.cow_faults += 1;
         if copied {
             self.counters.cow_copies += 1;

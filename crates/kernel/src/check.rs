@@ -78,6 +78,19 @@ pub enum InvariantError {
         /// Its present entries.
         actual: u32,
     },
+    /// The TLB caches an entry that is not the table's (a missed invalidation), or an entry
+    /// that is not readable.
+    #[error("the TLB caches {cached:?} for pid {pid} vpn {vpn}, but the table has {actual:?}")]
+    StaleTlb {
+        /// The process.
+        pid: Pid,
+        /// The page.
+        vpn: u32,
+        /// What the TLB holds.
+        cached: paging::Pte,
+        /// What the table holds (empty if not mapped).
+        actual: paging::Pte,
+    },
     /// More processes are alive than the profile allows, or the current one is dead.
     #[error("process table: {0}")]
     Processes(String),
@@ -91,6 +104,7 @@ impl Kernel {
     /// - every table frame is in the kernel pool and belongs to exactly one live process, and a
     ///   kernel frame is allocated exactly when it is a table;
     /// - entry flags obey the copy-on-write rules; page counts match the tables;
+    /// - every entry the TLB caches equals the table's entry and is readable;
     /// - the process limit holds and the current process is alive.
     ///
     /// It costs a walk of every table and every frame: for tests and the shell's `check`.
@@ -149,6 +163,16 @@ impl Kernel {
             let allocated = self.mem.kernel.is_allocated(frame);
             if allocated != table_owner[frame.index()].is_some() {
                 return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated });
+            }
+        }
+        for (pid, vpn, cached) in self.tlb.entries() {
+            let actual = self
+                .procs
+                .table(pid)
+                .and_then(|t| t.translate(arena, paging::Vpn::new(vpn)))
+                .unwrap_or(paging::Pte::EMPTY);
+            if cached != actual || !cached.flags().contains(PteFlags::READ) {
+                return Err(InvariantError::StaleTlb { pid, vpn, cached, actual });
             }
         }
         if let Some(limit) = self.profile.max_processes.filter(|&l| self.procs.len() > l) {

@@ -46,7 +46,11 @@ impl Kernel {
         let oom = ForkError::OutOfMemory { pool: PoolKind::Kernel, needed: tables, free: 0 };
         let copy = table.duplicate(&mut self.mem.arena, &mut self.mem.kernel).map_err(|_| oom)?;
         let shared = match self.fork_policy {
-            ForkPolicy::CopyOnWrite => self.share_cow(table, copy),
+            ForkPolicy::CopyOnWrite => {
+                // The parent's writable entries become write-protected: drop its cached ones.
+                self.tlb.flush_pid(parent);
+                self.share_cow(table, copy)
+            }
             ForkPolicy::Eager => self.copy_eagerly(copy),
         };
         if !shared {

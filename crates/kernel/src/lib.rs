@@ -50,6 +50,7 @@ mod pages;
 mod process;
 mod profile;
 mod stats;
+mod tlb;
 
 pub use access::Access;
 pub use check::InvariantError;

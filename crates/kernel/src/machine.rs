@@ -7,6 +7,7 @@ use phys::{FrameAllocator, LayoutError, PhysMemory};
 use crate::error::{ExitError, Fault, FaultReason, ForkError, NoSuchProcess};
 use crate::process::{Pid, Process, ProcessTable};
 use crate::stats::Counters;
+use crate::tlb::Tlb;
 use crate::{FaultAction, ForkPolicy, Profile};
 
 /// A whole simulated machine: physical memory, processes, statistics.
@@ -18,6 +19,7 @@ pub struct Kernel {
     pub(crate) procs: ProcessTable,
     pub(crate) current: Option<Pid>,
     pub(crate) counters: Counters,
+    pub(crate) tlb: Tlb,
 }
 
 /// What [`Kernel::switch`] did.
@@ -46,6 +48,7 @@ impl Kernel {
             procs: ProcessTable::default(),
             current: None,
             counters: Counters::default(),
+            tlb: Tlb::default(),
         };
         if k.profile.boot_process {
             // An empty table is one kernel frame; a valid layout with an empty kernel pool is the
@@ -158,6 +161,7 @@ impl Kernel {
     /// Takes `pid` out of the process table and gives back everything it held.
     pub(crate) fn destroy(&mut self, pid: Pid) -> Result<(), NoSuchProcess> {
         let p = self.procs.remove(pid).ok_or(NoSuchProcess { pid })?;
+        self.tlb.flush_pid(pid);
         release_address_space(&mut self.mem, p.table);
         if self.current == Some(pid) {
             self.current = None;

@@ -70,6 +70,7 @@ impl Kernel {
     pub fn unmap_page(&mut self, pid: Pid, vpn: Vpn) -> Result<Pfn, UnmapPageError> {
         let table = self.lookup(pid)?.table;
         let frame = unmap_one(&mut self.mem, table, vpn)?;
+        self.tlb.invalidate(pid, vpn.start_address());
         self.adjust_pages(pid, -1);
         Ok(frame)
     }
@@ -123,6 +124,7 @@ impl Kernel {
         for v in vpns {
             let unmapped = unmap_one(&mut self.mem, table, v);
             debug_assert!(unmapped.is_ok(), "every page was checked to be mapped");
+            self.tlb.invalidate(pid, v.start_address());
         }
         self.adjust_pages(pid, -i64::from(count));
         Ok(())
