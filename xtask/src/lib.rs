@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod bench;
 pub mod testcases;
 
 /// The workspace root: the parent of this crate's manifest directory, wherever the command runs.

@@ -16,6 +16,8 @@ struct Cli {
 enum Command {
     /// Run the scenario files (testcases/ and the conformance suites) and compare their output.
     RunTestcases(xtask::testcases::Args),
+    /// Run the benchmarks, compare each with its baseline, write docs/performance.md and the chart.
+    Bench(xtask::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Command::RunTestcases(args) => {
             xtask::testcases::run(&args, &mut std::io::stdout().lock()).map(|summary| summary.success())
         }
+        Command::Bench(args) => xtask::bench::run(&args, &mut std::io::stdout().lock()).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
