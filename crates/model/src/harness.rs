@@ -12,12 +12,12 @@
 //!   readable page read through `read_mem`.
 
 use kernel::{
-    Access, AccessError, AllocateError, CreateError, ExitError, ForkError, ForkPolicy, Kernel, MapPageError, Perm, Pfn,
-    Pid, Profile, SegmentSizes, SwitchOutcome, UnmapPageError, VirtAddr, Vpn,
+    Access, AccessError, AllocateError, CreateError, ExitError, ForkError, ForkPolicy, Kernel, MapPageError, PAGE_SIZE,
+    Perm, Pfn, Pid, Profile, SegmentSizes, SwitchOutcome, UnmapPageError, VirtAddr, Vpn,
 };
 
-use crate::Model;
 use crate::op::{Action, Op, create_data};
+use crate::{FrameBytes, Model};
 
 /// A successful outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,10 +369,8 @@ fn compare_stats(k: &Kernel, m: &Model) -> Result<(), String> {
 fn compare_bytes(k: &Kernel, m: &Model, pid: u32, vpn: u32, frame: u32) -> Result<(), String> {
     let got = k.mem().arena.frame(Pfn::new(frame)).map_err(|e| format!("pid {pid} vpn {vpn}: {e}"))?;
     let want = m.frame_bytes(frame);
-    let same = match want {
-        Some(w) => got == &w[..],
-        None => got.iter().all(|&b| b == 0),
-    };
+    static ZERO: FrameBytes = [0; PAGE_SIZE];
+    let same = got == &want.unwrap_or(&ZERO)[..];
     if same {
         return Ok(());
     }
@@ -507,7 +505,7 @@ fn full_compare(k: &mut Kernel, m: &Model) -> Result<(), String> {
             if !page.perm.contains(Perm::READ) {
                 continue;
             }
-            let page_size = kernel::PAGE_SIZE as u64;
+            let page_size = PAGE_SIZE as u64;
             let addr = u64::from(vpn) * page_size + u64::from(vpn).wrapping_mul(73) % page_size;
             let got = k.read_mem(Pid::new(pid), VirtAddr::new(addr));
             let want = m.peek(pid, addr);

@@ -393,13 +393,10 @@ impl Model {
             p.pages.insert(vpn, PageModel { frame, perm, cow: false });
             self.add_leaf(&mut p, vpn);
         }
-        for (i, &b) in data.iter().enumerate() {
-            if b == 0 {
-                continue;
-            }
-            let vpn = (i / PAGE_SIZE) as u32;
-            if let Some(f) = p.pages.get(&vpn).and_then(|pg| self.frames.get_mut(&pg.frame)) {
-                f.bytes_mut()[i % PAGE_SIZE] = b;
+        // Data byte i lands at address i: page i / PAGE_SIZE, from address 0 on.
+        for (vpn, chunk) in data.chunks(PAGE_SIZE).enumerate() {
+            if let Some(f) = p.pages.get(&(vpn as u32)).and_then(|pg| self.frames.get_mut(&pg.frame)) {
+                f.bytes_mut()[..chunk.len()].copy_from_slice(chunk);
             }
         }
         self.procs.insert(pid, p);
