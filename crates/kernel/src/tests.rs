@@ -1172,6 +1172,26 @@ fn check_reports_every_kind_of_corruption() {
     let t = table_of(&k, 1);
     t.protect(&mut k.mem.arena, vpn(1), R | W | OW | COW).unwrap();
     assert_eq!(k.check(), Err(InvariantError::Flags { pid: pid(1), vpn: 1, flags: P | R | W | OW | COW }));
+    // The TLB: a cached entry the table does not have, and a cached entry that is not readable.
+    let mut k = victim();
+    assert_eq!(k.read_mem(pid(0), va(0)), Ok(b'v'), "the read caches vpn 0");
+    let cached = k.entry(pid(0), vpn(0)).unwrap();
+    let t = table_of(&k, 0);
+    t.protect(&mut k.mem.arena, vpn(0), R).unwrap();
+    let actual = k.entry(pid(0), vpn(0)).unwrap();
+    assert_eq!(k.check(), Err(InvariantError::StaleTlb { pid: pid(0), vpn: 0, cached, actual }));
+    let mut k = victim();
+    let ghost = Pte::new(Pfn::new(USER0), P | R).unwrap();
+    k.tlb.fill(pid(1), va(5 * PAGE), ghost);
+    assert_eq!(k.check(), Err(InvariantError::StaleTlb { pid: pid(1), vpn: 5, cached: ghost, actual: Pte::EMPTY }));
+    let mut k = victim();
+    k.allocate_pages(pid(1), va(5 * PAGE), 1, Perm::WRITE).unwrap();
+    let write_only = k.entry(pid(1), vpn(5)).unwrap();
+    k.tlb.fill(pid(1), va(5 * PAGE), write_only);
+    assert_eq!(
+        k.check(),
+        Err(InvariantError::StaleTlb { pid: pid(1), vpn: 5, cached: write_only, actual: write_only })
+    );
     let mut k = victim();
     k.profile.max_processes = Some(1);
     assert!(matches!(k.check(), Err(InvariantError::Processes(m)) if m.contains("2 alive, limit 1")));
