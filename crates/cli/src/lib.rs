@@ -91,6 +91,22 @@ impl Shell {
     /// # Errors
     /// Only errors writing to `out` or `err`; bad input is reported on them and remembered
     /// (see [`Shell::failed`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use cli::{Flow, Machine, Shell};
+    ///
+    /// let mut sh = Shell::new(Machine::Mtl458, false, None)?;
+    /// let (mut out, mut err) = (Vec::new(), Vec::new());
+    /// assert_eq!(sh.execute(b"create_ps 4K 0 4K 4K", 1, &mut out, &mut err)?, Flow::Continue);
+    /// sh.execute(b"write_mem 0 0x1000 7", 2, &mut out, &mut err)?;
+    /// sh.execute(b"read_mem 0 0x1000", 3, &mut out, &mut err)?;
+    /// sh.execute(b"read_mem 9 0", 4, &mut out, &mut err)?;
+    /// assert_eq!(out, b"created pid 0\n0x07\n");
+    /// assert_eq!(err, b"line 4: error: read_mem: no process with pid 9\n");
+    /// assert!(sh.failed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn execute<O: Write, E: Write>(
         &mut self,
         line: &[u8],

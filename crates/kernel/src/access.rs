@@ -80,6 +80,21 @@ impl Kernel {
     ///
     /// # Errors
     /// As [`Kernel::read_mem`] and [`Kernel::write_mem`].
+    ///
+    /// # Examples
+    /// ```
+    /// use kernel::{Access, Kernel, Perm, Pid, Profile, Vpn};
+    ///
+    /// let mut k = Kernel::new(Profile::AJOU)?;
+    /// let p0 = Pid::new(0);
+    /// k.map_page(p0, Vpn::new(2), Perm::READ)?;
+    /// assert_eq!(k.touch(p0, Vpn::new(2), Access::Read)?.as_u32(), 0);
+    /// // A write to a read-only page is refused; on this machine the process lives on.
+    /// let refused = k.touch(p0, Vpn::new(2), Access::Write).unwrap_err();
+    /// assert_eq!(refused.to_string(), "pid 0: write to a read-only page at 0x2000");
+    /// assert!(k.process(p0).is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn touch(&mut self, pid: Pid, vpn: Vpn, access: Access) -> Result<Pfn, AccessError> {
         let addr = vpn.start_address();
         match access {

@@ -95,6 +95,21 @@ impl Kernel {
     /// # Errors
     /// [`CreateError`] for bad sizes, data too long, a full process table or too few frames;
     /// then nothing was allocated.
+    ///
+    /// # Examples
+    /// ```
+    /// use kernel::{Kernel, Profile, SegmentSizes, VirtAddr, Vpn};
+    ///
+    /// let mut k = Kernel::new(Profile::MTL458)?;
+    /// let sizes = SegmentSizes { code: 4096, ro_data: 4096, rw_data: 0, stack: 4096 };
+    /// let pid = k.create_ps(sizes, b"code")?;
+    /// assert_eq!(k.read_mem(pid, VirtAddr::new(3))?, b'e');
+    /// assert_eq!(k.stack_start(pid), Some(VirtAddr::new(0x3f_f000)));
+    /// // The table took the first OS frame, the pages the first user frames.
+    /// assert_eq!(k.process(pid).map(|p| p.table().root().as_u32()), Some(0));
+    /// assert_eq!(k.entry(pid, Vpn::new(0))?.frame().as_u32(), 18_432);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn create_ps(&mut self, sizes: SegmentSizes, data: &[u8]) -> Result<Pid, CreateError> {
         let space = self.profile.address_space_size();
         sizes.validate(space)?;

@@ -15,6 +15,24 @@ impl Kernel {
     /// # Errors
     /// [`ForkError`] for an unknown parent, a full process table or too few frames; then
     /// nothing was allocated.
+    ///
+    /// # Examples
+    /// Under copy-on-write the child shares the parent's frames until one of them writes:
+    /// ```
+    /// use kernel::{ForkPolicy, Kernel, Profile, SegmentSizes, VirtAddr};
+    ///
+    /// let mut k = Kernel::new(Profile::MTL458)?;
+    /// let parent = k.create_ps(SegmentSizes { rw_data: 4096, ..Default::default() }, &[])?;
+    /// k.write_mem(parent, VirtAddr::new(0), 1)?;
+    /// k.set_fork_policy(ForkPolicy::CopyOnWrite);
+    /// let child = k.fork_ps(parent)?;
+    /// assert_eq!(k.stats().frames_shared, 1);
+    /// k.write_mem(child, VirtAddr::new(0), 2)?; // the copy-on-write fault copies the page
+    /// assert_eq!(k.read_mem(parent, VirtAddr::new(0))?, 1);
+    /// assert_eq!(k.read_mem(child, VirtAddr::new(0))?, 2);
+    /// assert_eq!((k.stats().frames_shared, k.counters().cow_copies), (0, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fork_ps(&mut self, parent: Pid) -> Result<Pid, ForkError> {
         self.lookup(parent)?;
         let child = self.procs.lowest_free_pid();

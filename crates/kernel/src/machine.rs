@@ -39,6 +39,18 @@ impl Kernel {
     ///
     /// # Errors
     /// [`LayoutError`] if the profile's memory layout is invalid or too large.
+    ///
+    /// # Examples
+    /// ```
+    /// use kernel::{Kernel, Pid, Profile};
+    ///
+    /// let k = Kernel::new(Profile::MTL458)?;
+    /// assert_eq!(k.stats().user_frames_free, 32_768);
+    /// assert_eq!(k.current(), None); // no process until create_ps
+    /// let a = Kernel::new(Profile::AJOU)?;
+    /// assert_eq!(a.current(), Some(Pid::new(0))); // process 0 boots, empty and current
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(profile: Profile) -> Result<Self, LayoutError> {
         let mem = PhysMemory::new(profile.memory.clone())?;
         let mut k = Kernel {
@@ -139,6 +151,18 @@ impl Kernel {
     ///
     /// # Errors
     /// [`ForkError`] if a fork was needed and failed; the current process is unchanged.
+    ///
+    /// # Examples
+    /// ```
+    /// use kernel::{Kernel, Pid, Profile, SwitchOutcome};
+    ///
+    /// let mut k = Kernel::new(Profile::AJOU)?;
+    /// assert_eq!(k.switch(Pid::new(1))?, SwitchOutcome::Forked); // from process 0
+    /// assert_eq!(k.switch(Pid::new(0))?, SwitchOutcome::Switched);
+    /// assert_eq!(k.switch(Pid::new(0))?, SwitchOutcome::AlreadyCurrent);
+    /// assert_eq!(k.processes().count(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn switch(&mut self, pid: Pid) -> Result<SwitchOutcome, ForkError> {
         if self.current == Some(pid) {
             return Ok(SwitchOutcome::AlreadyCurrent);

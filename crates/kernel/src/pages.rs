@@ -48,6 +48,20 @@ impl Kernel {
     /// [`MapPageError::AlreadyMapped`] if `vpn` translates already (checked first),
     /// [`MapPageError::OutOfMemory`] if no frame is free, and the others as named. On error
     /// nothing changed.
+    ///
+    /// # Examples
+    /// ```
+    /// use kernel::{Kernel, Perm, Pid, Profile, Vpn};
+    ///
+    /// let mut k = Kernel::new(Profile::AJOU)?;
+    /// let p0 = Pid::new(0);
+    /// assert_eq!(k.map_page(p0, Vpn::new(3), Perm::READ)?.as_u32(), 0); // the lowest free frame
+    /// let again = k.map_page(p0, Vpn::new(3), Perm::READ).unwrap_err();
+    /// assert_eq!(again.to_string(), "3 is already allocated to 0");
+    /// assert_eq!(k.unmap_page(p0, Vpn::new(3))?.as_u32(), 0);
+    /// assert_eq!(k.stats().user_frames_free, 128);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map_page(&mut self, pid: Pid, vpn: Vpn, perm: Perm) -> Result<Pfn, MapPageError> {
         let table = self.lookup(pid)?.table;
         let format = table.format();
@@ -83,6 +97,22 @@ impl Kernel {
     ///   address space or any page of it is already allocated;
     /// - [`AllocateError::OutOfMemory`] if too few frames are free: nothing mapped, no kill;
     /// - [`AllocateError::Misaligned`], [`AllocateError::NoSuchProcess`]: nothing changed.
+    ///
+    /// # Examples
+    /// ```
+    /// use kernel::{Kernel, Perm, Profile, SegmentSizes, VirtAddr};
+    ///
+    /// let mut k = Kernel::new(Profile::MTL458)?;
+    /// let p = k.create_ps(SegmentSizes { code: 4096, stack: 4096, ..Default::default() }, &[])?;
+    /// k.allocate_pages(p, VirtAddr::new(0x10_0000), 2, Perm::READ | Perm::WRITE)?;
+    /// k.write_mem(p, VirtAddr::new(0x10_1fff), 9)?;
+    /// k.deallocate_pages(p, VirtAddr::new(0x10_0000), 2)?;
+    /// // The pages are gone: deallocating them again kills the process.
+    /// let killed = k.deallocate_pages(p, VirtAddr::new(0x10_0000), 2).unwrap_err();
+    /// assert_eq!(killed.to_string(), "segmentation fault: pid 0 killed: page not allocated at 0x100000");
+    /// assert!(k.process(p).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32, perm: Perm) -> Result<(), AllocateError> {
         let vpns = self.checked_range(pid, addr, count)?;
         let table = self.lookup(pid)?.table;

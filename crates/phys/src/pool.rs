@@ -81,6 +81,18 @@ pub trait FrameAllocator {
 /// that word has a free frame). Finding the lowest free frame scans `summary`, which is 4,096
 /// times smaller than the pool, then takes two `trailing_zeros`: 8 words for the 32,768-frame
 /// user pool of the 200 MiB machine.
+///
+/// ```
+/// use phys::{FrameAllocator, FramePool, Pfn, PoolKind};
+///
+/// let mut pool = FramePool::new(PoolKind::User, 10..13);
+/// assert_eq!(pool.allocate_frame()?, Pfn::new(10));
+/// assert_eq!(pool.allocate_frame()?, Pfn::new(11));
+/// pool.deallocate_frame(Pfn::new(10))?;
+/// assert_eq!(pool.allocate_frame()?, Pfn::new(10)); // the lowest free frame, not the last freed
+/// assert_eq!(pool.free_count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct FramePool {
     kind: PoolKind,
