@@ -70,6 +70,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
     let work = target.join("vmsim-bench");
     fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let criterion = target.join("criterion");
+    let load_at_start = load_average();
 
     writeln!(out, "==> generating the ajou scripts in {}", work.display())?;
     let mut scripts = Vec::new();
@@ -132,6 +133,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
         fork_eager: est("fork_1024/eager")?,
         memcpy_4mib: est("fork_1024/memcpy_4mib")?,
         cow_fault: (est("cow_fault/kernel")?, est("cow_fault/arena_copy_4k")?),
+        cow_fault_pool_copy: est("cow_fault/arena_copy_4k_pool")?,
         shell,
         in_process,
         rss,
@@ -139,7 +141,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
         exit,
     };
 
-    let facts = Facts::gather(&root, args.quick);
+    let facts = Facts::gather(&root, args.quick, load_at_start);
     let report = render(&figures, &facts);
     writeln!(out)?;
     out.write_all(report.as_bytes())?;
@@ -357,6 +359,8 @@ struct Figures {
     memcpy_4mib: f64,
     /// (kernel, arena copy) nanoseconds per fault.
     cow_fault: (f64, f64),
+    /// A 4 KiB copy between random frames of the whole user pool.
+    cow_fault_pool_copy: f64,
     shell: Vec<ShellRun>,
     /// (commands, median ns) of the in-process criterion benchmark.
     in_process: Vec<(u64, f64)>,
@@ -375,10 +379,12 @@ struct Facts {
     rustc: String,
     commit: String,
     quick: bool,
+    /// The host's one-minute load average when the run started and ended.
+    load: (String, String),
 }
 
 impl Facts {
-    fn gather(root: &Path, quick: bool) -> Facts {
+    fn gather(root: &Path, quick: bool, load_at_start: String) -> Facts {
         let days = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
         let (y, m, d) = civil_from_days(days as i64);
         let cpu = fs::read_to_string("/proc/cpuinfo")
@@ -413,8 +419,17 @@ impl Facts {
             rustc: text("rustc", &["--version"]),
             commit,
             quick,
+            load: (load_at_start, load_average()),
         }
     }
+}
+
+/// The host's one-minute load average: on a shared machine, what the figures competed with.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -525,11 +540,19 @@ fn render(f: &Figures, facts: &Facts) -> String {
         1.3,
     ));
     rows.push(ratio_row(
-        "copy-on-write fault (baseline: copying 4 KiB between two random frames)",
+        "copy-on-write fault (baseline: copying 4 KiB between two random frames of the same 2 MiB the faults use)",
         f.cow_fault.0,
         f.cow_fault.1,
         1.5,
     ));
+    rows.push(Row {
+        what: "copy-on-write fault against a copy between random frames of the whole 128 MiB pool".into(),
+        kernel: fmt_ns(f.cow_fault.0),
+        baseline: fmt_ns(f.cow_fault_pool_copy),
+        ratio: format!("{:.2}×", f.cow_fault.0 / f.cow_fault_pool_copy),
+        target: "(information)".into(),
+        met: None,
+    });
     if let Some(big) = f.shell.iter().max_by_key(|s| s.mix.commands()) {
         let r = rate(&big.mix, big.best);
         rows.push(Row {
@@ -577,9 +600,10 @@ fn render(f: &Figures, facts: &Facts) -> String {
     let _ = writeln!(s, "## Results\n");
     let _ = writeln!(
         s,
-        "Measured {} on {} × {} ({} available to the process), {}, at commit {}{mode}. \
-         Times are criterion medians per operation, except the shell's (wall clock of the whole process).\n",
-        facts.date, facts.cpus, facts.cpu, facts.cpus, facts.rustc, facts.commit
+        "Measured {} on {} CPUs ({}), {}, at commit {}{mode}; the host's load average was {} at the start \
+         and {} at the end. Times are criterion medians per operation, except the shell's (wall clock of \
+         the whole process).\n",
+        facts.date, facts.cpus, facts.cpu, facts.rustc, facts.commit, facts.load.0, facts.load.1
     );
     let _ = writeln!(s, "| what | kernel figure | baseline figure | ratio | target | met? |");
     let _ = writeln!(s, "|---|---|---|---|---|---|");

@@ -22,7 +22,7 @@ pub const FRAMES: usize = 128;
 pub const MAX_PROCESSES: usize = 230;
 /// One switch in this many forks a new pid (when there is room): about one fork per 5,000
 /// commands, the same rate whatever the script's length.
-pub const FORK_ONE_IN: u64 = 300;
+pub const FORK_ONE_IN: u64 = 400;
 /// The seed of the scripts `cargo xtask bench` times (and of the in-process shell benchmark).
 pub const SEED: u64 = 0x5eed_a10c_f0e5_1234;
 
