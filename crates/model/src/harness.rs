@@ -516,3 +516,59 @@ fn full_compare(k: &mut Kernel, m: &Model) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AddrSel, PageSel, PidSel, Policy};
+
+    #[test]
+    fn a_known_sequence_reports_what_it_did() {
+        let ops = [
+            Op::Create { pages: [1, 1, 1, 1], tweak: 0, data_len: 10, seed: 1 },
+            Op::Fork { pid: PidSel::Live(0), policy: Some(Policy::CopyOnWrite) },
+            // The child writes its rw data: a copy-on-write copy.
+            Op::Write { pid: PidSel::Live(1), addr: AddrSel::In { page: PageSel::Writable(0), offset: 5 }, byte: 9 },
+            // The parent writes its code: killed.
+            Op::Write { pid: PidSel::Raw(0), addr: AddrSel::In { page: PageSel::Mapped(0), offset: 0 }, byte: 1 },
+            Op::Read { pid: PidSel::Raw(7), addr: AddrSel::Raw(0) },
+        ];
+        let r = run(Profile::MTL458, &ops).unwrap();
+        assert_eq!((r.steps, r.ok, r.kills, r.no_such_process), (5, 3, 1, 1));
+        assert_eq!((r.created, r.forks, r.cow_copies, r.cow_in_place, r.max_live), (2, 1, 1, 0, 2));
+        assert_eq!(r.full_compares, 2);
+    }
+
+    #[test]
+    fn a_profile_the_kernel_refuses_is_a_mismatch_at_step_0() {
+        let mut p = Profile::MTL458;
+        p.memory.user = 0..10;
+        let m = run(p, &[]).unwrap_err();
+        assert_eq!((m.step, &m.op, &m.action), (0, &None, &None));
+        assert!(m.what.contains("Kernel::new refused the profile"), "{m}");
+    }
+
+    #[test]
+    fn refusal_classes() {
+        let fault = |killed| kernel::Fault {
+            pid: Pid::new(0),
+            addr: VirtAddr::new(0),
+            reason: kernel::FaultReason::NotWritable,
+            killed,
+        };
+        let cases = [
+            (Refusal::Access(AccessError::Fault(fault(true))), RefusalClass::Kill),
+            (Refusal::Allocate(AllocateError::Fault(fault(false))), RefusalClass::Refused),
+            (
+                Refusal::Access(AccessError::OutOfMemory { pid: Pid::new(0), addr: VirtAddr::new(0) }),
+                RefusalClass::OutOfMemory,
+            ),
+            (Refusal::Fork(ForkError::TooManyProcesses { limit: 1 }), RefusalClass::ProcessLimit),
+            (Refusal::Fork(ForkError::NoCurrentProcess), RefusalClass::Invalid),
+            (Refusal::UnmapPage(UnmapPageError::NotMapped { vpn: Vpn::new(1) }), RefusalClass::Invalid),
+        ];
+        for (r, class) in cases {
+            assert_eq!(r.class(), class, "{r:?}");
+        }
+    }
+}
