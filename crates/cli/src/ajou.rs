@@ -147,14 +147,9 @@ fn alloc<O: Write, E: Write>(
     err: &mut E,
 ) -> io::Result<Flow> {
     let Some(vpn) = vpn(sh, vpn_word, line_no, out)? else { return Ok(Flow::Continue) };
-    let (_, write) = match rw_letters(flags) {
-        (false, false) => {
-            let flags = Shown(flags);
-            sh.error(out, line_no, format_args!("alloc flags '{flags}' have neither r nor w"))?;
-            return Ok(Flow::Continue);
-        }
-        rw => rw,
-    };
+    // The framework ORs the letters r and w of the word and ignores the rest, so a word with
+    // neither (`alloc 3 x`) still allocates: a valid page that is not writable.
+    let (_, write) = rw_letters(flags);
     let Some(pid) = current(sh, line_no, out)? else { return Ok(Flow::Continue) };
     // Valid implies readable on this machine: `alloc VPN w` maps a read/write page.
     let perm = if write { Perm::READ | Perm::WRITE } else { Perm::READ };
@@ -455,7 +450,7 @@ mod tests {
     fn undefined_input_is_an_error_on_stdout_and_changes_nothing() {
         let (out, err, failed) = run(
             false,
-            "read 256\nalloc -1 r\nwrite abc\nfree 12abc\nalloc 1 r w\naccess 1 rw\naccess 1 x\nalloc 1 x\nswitch 4294967296\nswitch -2\n",
+            "read 256\nalloc -1 r\nwrite abc\nfree 12abc\nalloc 1 r w\naccess 1 rw\naccess 1 x\nfree -3\nswitch 4294967296\nswitch -2\n",
         );
         assert_eq!(err, "");
         assert!(failed);
@@ -467,11 +462,19 @@ mod tests {
             "line 5: error: too many words: a command has at most 3",
             "line 6: error: access takes r or w, not both: 'rw'",
             "line 7: error: access takes r or w, nothing else: 'x'",
-            "line 8: error: alloc flags 'x' have neither r nor w",
+            "line 8: error: vpn '-3' is negative",
             "line 9: error: pid 4294967296 does not fit in 32 bits",
             "line 10: error: pid '-2' is negative",
         ];
         assert_eq!(out.lines().collect::<Vec<_>>(), want);
+    }
+
+    #[test]
+    fn alloc_flags_without_r_or_w_map_a_read_only_page_as_the_framework_does() {
+        let (out, err, failed) = run(false, "alloc 3 x\nread 3\nwrite 3\nalloc 4 -\n");
+        assert_eq!(out, "");
+        assert_eq!(err, "alloc   3 --> 0  \n  3 --> 0  \nUnable to access 3\nalloc   4 --> 1  \n");
+        assert!(!failed);
     }
 
     #[test]
