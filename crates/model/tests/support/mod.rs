@@ -257,7 +257,8 @@ impl Driver {
         // Only the shadow and the checks below use these; drained so they do not pile up.
         self.model.take_touched_pages();
         self.model.take_touched_processes();
-        let fail = |what: String| format!("op {}: {what}\n  op: {op:?}\n  action: {action:?}", self.tally.ops);
+        let n = self.tally.ops;
+        let fail = |what: String| format!("op {n}: {what}\n  op: {op:?}\n  action: {action:?}");
         if got != want {
             return Err(fail(format!("kernel returned {got:?}, model predicts {want:?}")));
         }
