@@ -166,11 +166,11 @@ impl Kernel {
             }
         }
         for (pid, vpn, cached) in self.tlb.entries() {
-            let actual = self
-                .procs
-                .table(pid)
-                .and_then(|t| t.translate(arena, paging::Vpn::new(vpn)))
+            let actual = u32::try_from(vpn)
+                .ok()
+                .and_then(|v| self.procs.table(pid)?.translate(arena, paging::Vpn::new(v)))
                 .unwrap_or(paging::Pte::EMPTY);
+            let vpn = u32::try_from(vpn).unwrap_or(u32::MAX);
             if cached != actual || !cached.flags().contains(PteFlags::READ) {
                 return Err(InvariantError::StaleTlb { pid, vpn, cached, actual });
             }

@@ -18,17 +18,22 @@ use crate::process::Pid;
 /// Slots; a power of two. 256 like the TLB of the `ajou` framework's later years.
 const SLOTS: usize = 256;
 
-/// A VPN no table can map (every format has at most 20 VPN bits): marks an empty slot.
-const NO_VPN: u64 = u32::MAX as u64;
+/// Marks an empty slot: not page-aligned, so no lookup's page can equal it.
+const NO_PAGE: u64 = u64::MAX;
 
+/// The address bits of a page number.
+const PAGE_MASK: u64 = !((1 << PAGE_SHIFT) - 1);
+
+/// One cached translation. The tag is the page's address and the pid, compared whole, so no
+/// address, however large, can alias another page.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    /// `pid << 32 | vpn`.
-    tag: u64,
+    page: u64,
+    pid: Pid,
     pte: Pte,
 }
 
-const EMPTY: Slot = Slot { tag: NO_VPN, pte: Pte::EMPTY };
+const EMPTY: Slot = Slot { page: NO_PAGE, pid: Pid::new(0), pte: Pte::EMPTY };
 
 /// The cache.
 #[derive(Debug, Clone)]
@@ -43,60 +48,44 @@ impl Default for Tlb {
 }
 
 #[inline]
-fn tag(pid: Pid, vpn: u64) -> u64 {
-    u64::from(pid.as_u32()) << 32 | vpn
-}
-
-#[inline]
-fn index(pid: Pid, vpn: u64) -> usize {
-    // Mixing the pid in keeps the same page of different processes in different slots.
-    (vpn as usize ^ (pid.as_u32() as usize).wrapping_mul(0x9e37)) & (SLOTS - 1)
+fn index(pid: Pid, addr: VirtAddr) -> usize {
+    // The pid is mixed in so that the same page of different processes tends to different slots.
+    ((addr.as_u64() >> PAGE_SHIFT) as usize ^ pid.as_u32() as usize) & (SLOTS - 1)
 }
 
 impl Tlb {
     /// The cached entry for `addr` in `pid`, if any. It is present and readable.
     #[inline]
     pub(crate) fn lookup(&self, pid: Pid, addr: VirtAddr) -> Option<Pte> {
-        let vpn = addr.as_u64() >> PAGE_SHIFT;
-        // Past 32 bits the tag could alias another pid's; no table maps such a VPN anyway.
-        if vpn >= NO_VPN {
-            return None;
-        }
-        let slot = &self.slots[index(pid, vpn)];
-        (slot.tag == tag(pid, vpn)).then_some(slot.pte)
+        let slot = &self.slots[index(pid, addr)];
+        (slot.page == addr.as_u64() & PAGE_MASK && slot.pid == pid).then_some(slot.pte)
     }
 
     /// Caches `pte`, the present, readable entry for `addr` in `pid`.
     #[inline]
     pub(crate) fn fill(&mut self, pid: Pid, addr: VirtAddr, pte: Pte) {
-        let vpn = addr.as_u64() >> PAGE_SHIFT;
-        if vpn < NO_VPN {
-            self.slots[index(pid, vpn)] = Slot { tag: tag(pid, vpn), pte };
-        }
+        self.slots[index(pid, addr)] = Slot { page: addr.as_u64() & PAGE_MASK, pid, pte };
     }
 
     /// Drops the entry for `addr` in `pid`: its table entry changed.
     #[inline]
     pub(crate) fn invalidate(&mut self, pid: Pid, addr: VirtAddr) {
-        let vpn = addr.as_u64() >> PAGE_SHIFT;
-        if vpn < NO_VPN {
-            let slot = &mut self.slots[index(pid, vpn)];
-            if slot.tag == tag(pid, vpn) {
-                *slot = EMPTY;
-            }
+        let slot = &mut self.slots[index(pid, addr)];
+        if slot.page == addr.as_u64() & PAGE_MASK && slot.pid == pid {
+            *slot = EMPTY;
         }
     }
 
     /// Drops every entry of `pid`: many of its entries changed, or it ended.
     pub(crate) fn flush_pid(&mut self, pid: Pid) {
-        for slot in self.slots.iter_mut().filter(|s| s.tag != NO_VPN && s.tag >> 32 == u64::from(pid.as_u32())) {
+        for slot in self.slots.iter_mut().filter(|s| s.page != NO_PAGE && s.pid == pid) {
             *slot = EMPTY;
         }
     }
 
     /// The cached entries, as (pid, vpn, entry).
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (Pid, u32, Pte)> + '_ {
-        self.slots.iter().filter(|s| s.tag != NO_VPN).map(|s| (Pid::new((s.tag >> 32) as u32), s.tag as u32, s.pte))
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (Pid, u64, Pte)> + '_ {
+        self.slots.iter().filter(|s| s.page != NO_PAGE).map(|s| (s.pid, s.page >> PAGE_SHIFT, s.pte))
     }
 }
 
@@ -118,8 +107,8 @@ mod tests {
         assert_eq!(t.lookup(Pid::new(1), VirtAddr::new(5 * 4096)), Some(pte(9)));
         assert_eq!(t.lookup(Pid::new(2), a), None);
         assert_eq!(t.lookup(Pid::new(1), VirtAddr::new(6 * 4096)), None);
-        // A VPN past 32 bits must not alias pid 1's page 5 through the tag.
-        assert_eq!(t.lookup(Pid::new(0), VirtAddr::new((1u64 << 44) | (5 * 4096))), None);
+        // A page past 32 bits of VPN must not alias page 5 through the index.
+        assert_eq!(t.lookup(Pid::new(1), VirtAddr::new((1u64 << 44) | (5 * 4096))), None);
         t.invalidate(Pid::new(1), a);
         assert_eq!(t.lookup(Pid::new(1), a), None);
     }
@@ -127,7 +116,7 @@ mod tests {
     #[test]
     fn empty_slots_never_hit_and_flush_is_per_pid() {
         let mut t = Tlb::default();
-        assert_eq!(t.lookup(Pid::new(u32::MAX), VirtAddr::new(u64::from(u32::MAX) << 12)), None);
+        assert_eq!(t.lookup(Pid::new(0), VirtAddr::new(u64::MAX)), None);
         assert_eq!(t.lookup(Pid::new(0), VirtAddr::new(0)), None);
         t.fill(Pid::new(3), VirtAddr::new(0), pte(1));
         t.fill(Pid::new(4), VirtAddr::new(4096), pte(2));
