@@ -155,7 +155,7 @@ impl Shell {
             }
             let mut used = 0;
             let mut flow = Flow::Continue;
-            while let Some(nl) = buf[used..].iter().position(|&b| b == b'\n') {
+            while let Some(nl) = memchr::memchr(b'\n', &buf[used..]) {
                 let end = used + nl + 1;
                 line_no += 1;
                 flow = if partial.is_empty() {
