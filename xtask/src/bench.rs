@@ -539,20 +539,21 @@ fn render(f: &Figures, facts: &Facts) -> String {
         f.memcpy_4mib,
         1.3,
     ));
+    // The baseline copies between random frames of the whole user pool, which misses the
+    // caches; the faults copy within 2 MiB. Both are targets: the second holds the fault to the
+    // stricter standard of a copy that is as warm as its own.
     rows.push(ratio_row(
-        "copy-on-write fault (baseline: copying 4 KiB between two random frames of the same 2 MiB the faults use)",
+        "copy-on-write fault (baseline: copying 4 KiB between two random frames of the arena's 128 MiB user pool)",
+        f.cow_fault.0,
+        f.cow_fault_pool_copy,
+        1.5,
+    ));
+    rows.push(ratio_row(
+        "copy-on-write fault, stricter (baseline: copying 4 KiB between two random frames of the same 2 MiB the faults use)",
         f.cow_fault.0,
         f.cow_fault.1,
         1.5,
     ));
-    rows.push(Row {
-        what: "copy-on-write fault against a copy between random frames of the whole 128 MiB pool".into(),
-        kernel: fmt_ns(f.cow_fault.0),
-        baseline: fmt_ns(f.cow_fault_pool_copy),
-        ratio: format!("{:.2}×", f.cow_fault.0 / f.cow_fault_pool_copy),
-        target: "(information)".into(),
-        met: None,
-    });
     if let Some(big) = f.shell.iter().max_by_key(|s| s.mix.commands()) {
         let r = rate(&big.mix, big.best);
         rows.push(Row {
