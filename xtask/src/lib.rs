@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 
 pub mod bench;
+pub mod fuzz;
+pub mod soak;
 pub mod testcases;
 
 /// The workspace root: the parent of this crate's manifest directory, wherever the command runs.

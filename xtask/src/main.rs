@@ -18,6 +18,10 @@ enum Command {
     RunTestcases(xtask::testcases::Args),
     /// Run the benchmarks, compare each with its baseline, write docs/performance.md and the chart.
     Bench(xtask::bench::Args),
+    /// Fuzz the shell and the kernel against the model (installs cargo-fuzz if missing).
+    Fuzz(xtask::fuzz::Args),
+    /// The long seeded random run against the model (10 million ops by default).
+    Soak(xtask::soak::Args),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +31,8 @@ fn main() -> ExitCode {
             xtask::testcases::run(&args, &mut std::io::stdout().lock()).map(|summary| summary.success())
         }
         Command::Bench(args) => xtask::bench::run(&args, &mut std::io::stdout().lock()).map(|()| true),
+        Command::Fuzz(args) => xtask::fuzz::run(&args, &mut std::io::stdout().lock()),
+        Command::Soak(args) => xtask::soak::run(&args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

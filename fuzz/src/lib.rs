@@ -1,0 +1,136 @@
+//! The bodies of the fuzz targets, as plain functions that panic on a finding (libFuzzer
+//! reports the panic as a crash and saves the input).
+//!
+//! - [`shell`]: arbitrary bytes as a script for either machine's shell; it must not panic, the
+//!   kernel's `check()` must hold after every line, and running the same bytes through the
+//!   buffered script reader must print exactly what line-by-line execution printed.
+//! - [`ops`]: an `arbitrary`-derived sequence of kernel operations run in lock step with the
+//!   naive model (`model::run_with`): every outcome, byte read and refusal must agree, and
+//!   `check()` must hold after every step.
+
+use std::io::BufReader;
+
+use arbitrary::{Arbitrary, Unstructured};
+use cli::{Flow, Machine, Shell};
+use kernel::{ForkPolicy, Profile};
+use model::{Op, RunOptions};
+
+/// The longest op sequence [`ops`] runs: long enough for fork chains and exhaustion on the
+/// small machines, short enough to keep executions fast.
+pub const MAX_OPS: usize = 256;
+
+/// How a [`shell`] input's first byte configures the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShellConfig {
+    /// Which machine and command language.
+    pub machine: Machine,
+    /// Interactive behaviour (error lines without line numbers, `show` of invalid entries).
+    pub interactive: bool,
+    /// `ajou`'s `-t` TLB mode.
+    pub tlb: bool,
+    /// A fork policy set before the first line, as `--fork-policy` does.
+    pub fork_policy: Option<ForkPolicy>,
+}
+
+impl ShellConfig {
+    /// The configuration byte `b` stands for: bit 0 the machine, bit 1 interactive, bit 2 TLB
+    /// (ajou only), bits 3-4 the fork policy (none, eager, copy-on-write, none).
+    pub fn from_byte(b: u8) -> Self {
+        let machine = if b & 1 == 0 { Machine::Ajou } else { Machine::Mtl458 };
+        let fork_policy = match (b >> 3) & 3 {
+            1 => Some(ForkPolicy::Eager),
+            2 => Some(ForkPolicy::CopyOnWrite),
+            _ => None,
+        };
+        ShellConfig { machine, interactive: b & 2 != 0, tlb: b & 4 != 0 && machine == Machine::Ajou, fork_policy }
+    }
+
+    fn shell(self) -> Shell {
+        // No base directory of its own: relative `create_ps` files resolve against the
+        // fuzzer's working directory, where a random name almost never exists.
+        let mut sh = Shell::new(self.machine, self.interactive, None).expect("both machines build");
+        if self.tlb {
+            sh.enable_tlb().expect("ajou has a TLB mode");
+        }
+        if let Some(p) = self.fork_policy {
+            sh.set_fork_policy(p);
+        }
+        sh
+    }
+}
+
+/// The shell target. Panics if a line panics the shell, breaks a kernel invariant, or if the
+/// buffered reader and line-by-line execution disagree.
+pub fn shell(data: &[u8]) {
+    let Some((&config, script)) = data.split_first() else { return };
+    let config = ShellConfig::from_byte(config);
+
+    // Line by line, as `Shell::run_script` splits them: each line keeps its newline; a last
+    // line without one still runs.
+    let mut sh = config.shell();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut rest = script;
+    let mut line_no = 0;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        line_no += 1;
+        let flow = sh.execute(line, line_no, &mut out, &mut err).expect("writing to a Vec cannot fail");
+        if let Err(e) = sh.kernel().check() {
+            panic!("{config:?}: after line {line_no} {:?}: Kernel::check: {e}", String::from_utf8_lossy(line));
+        }
+        if flow == Flow::Stop {
+            break;
+        }
+    }
+    let status = sh.status();
+
+    // The same bytes through the buffered reader, with a buffer small enough that lines
+    // straddle its refills: the output must be the same, byte for byte.
+    let mut sh = config.shell();
+    let (mut out2, mut err2) = (Vec::new(), Vec::new());
+    let reader = BufReader::with_capacity(7, script);
+    let status2 = sh.run_script(reader, None, &mut out2, &mut err2).expect("reading a slice cannot fail");
+    assert_eq!(status, status2, "{config:?}: exit status line by line vs buffered");
+    assert!(out == out2, "{config:?}: standard output differs between line-by-line and buffered runs");
+    assert!(err == err2, "{config:?}: standard error differs between line-by-line and buffered runs");
+    if let Err(e) = sh.kernel().check() {
+        panic!("{config:?}: after the buffered run: Kernel::check: {e}");
+    }
+}
+
+/// The machines the [`ops`] target runs on, chosen by an input's first byte (modulo their
+/// number): small machines where frames, table frames and process slots run out within a few
+/// ops (mtl458-like in both fork policies), and the real `ajou` machine. The real `mtl458`
+/// machine is left to the soak, the isolation runs and the lock-step property tests: its
+/// `check()` walks 51,200 frames, which after every op would make executions 100 times slower.
+pub fn ops_profiles() -> Vec<Profile> {
+    vec![
+        model::ajou_16(),
+        model::mtl458_64(),
+        Profile { fork_policy: ForkPolicy::CopyOnWrite, ..model::mtl458_64() },
+        model::small_ajou(6, 4),
+        model::small_mtl458(10, 3, 3),
+        Profile { fork_policy: ForkPolicy::CopyOnWrite, ..model::small_mtl458(10, 3, 3) },
+        Profile::AJOU,
+    ]
+}
+
+/// Decodes an [`ops`] input: the profile, then up to [`MAX_OPS`] ops.
+pub fn decode_ops(data: &[u8]) -> Option<(Profile, Vec<Op>)> {
+    let (&which, rest) = data.split_first()?;
+    let profiles = ops_profiles();
+    let profile = profiles[usize::from(which) % profiles.len()].clone();
+    let mut ops: Vec<Op> = Vec::arbitrary_take_rest(Unstructured::new(rest)).ok()?;
+    ops.truncate(MAX_OPS);
+    Some((profile, ops))
+}
+
+/// The kernel-against-model target. Panics with the model's report on the first difference.
+pub fn ops(data: &[u8]) {
+    let Some((profile, ops)) = decode_ops(data) else { return };
+    if let Err(m) = model::run_with(profile.clone(), &ops, RunOptions { full_compare_every: 16 }) {
+        panic!("{} ({} ops): {m}", profile.name, ops.len());
+    }
+}
