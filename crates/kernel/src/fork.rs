@@ -1,6 +1,6 @@
 //! Fork: a child with the parent's memory, by copy-on-write sharing or by eager copying.
 
-use paging::{PageTable, PteFlags};
+use paging::{PageTable, Pte, PteFlags};
 use phys::{FrameAllocator, PoolKind};
 
 use crate::error::{ForkError, NoSuchProcess};
@@ -88,18 +88,24 @@ impl Kernel {
     /// maps the same frame, whose map count goes up by one. Entries whose own permission is
     /// writable lose `WRITE` and gain `COW` in both tables; read-only entries stay as they are.
     fn share_cow(&mut self, parent: PageTable, child: PageTable) -> bool {
+        // An entry is shared copy-on-write when it is present and its own permission is writable.
+        const SHARED: u32 = PteFlags::PRESENT.bits() | PteFlags::ORIG_WRITE.bits();
         let counts = &mut self.mem.map_counts;
         let mut ok = true;
         let zipped = parent.zip_leaves_mut(&child, &mut self.mem.arena, |_, pe, ce| {
+            // Two passes: the first is branch-free, so the compiler vectorises it; the second
+            // touches only the map counts.
             for (p, c) in pe.iter_mut().zip(ce.iter_mut()) {
-                if !p.is_present() {
-                    continue;
-                }
-                let f = p.flags();
-                if f.contains(PteFlags::ORIG_WRITE) {
-                    *p = p.with_flags((f - PteFlags::WRITE) | PteFlags::COW);
-                    *c = *p;
-                }
+                let bits = p.bits();
+                let shared = if bits & SHARED == SHARED {
+                    (bits & !PteFlags::WRITE.bits()) | PteFlags::COW.bits()
+                } else {
+                    bits
+                };
+                *p = Pte::from_bits(shared);
+                *c = *p;
+            }
+            for p in pe.iter().filter(|p| p.is_present()) {
                 ok &= counts.increment(p.frame()).is_ok();
             }
         });
