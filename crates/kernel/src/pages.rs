@@ -119,12 +119,18 @@ impl Kernel {
         if let Some(v) = vpns.clone().find(|&v| table.translate(&self.mem.arena, v).is_some()) {
             return Err(self.fault(pid, v.start_address(), FaultReason::AlreadyAllocated).into());
         }
-        let existing_leaves: Vec<usize> = table.leaves(&self.mem.arena).map(|l| l.dir_index).collect();
+        // Only a two-level table can lack a leaf for the range; a single-level one is all leaf.
         let format = table.format();
-        let mut new_leaves: Vec<usize> = vpns.clone().map(|v| format.dir_index(v)).collect();
-        new_leaves.dedup();
-        new_leaves.retain(|d| format.has_directory() && !existing_leaves.contains(d));
-        for (pool, needed) in [(PoolKind::Kernel, new_leaves.len() as u32), (PoolKind::User, count)] {
+        let new_leaves = if format.has_directory() {
+            let existing: Vec<usize> = table.leaves(&self.mem.arena).map(|l| l.dir_index).collect();
+            let mut dirs: Vec<usize> = vpns.clone().map(|v| format.dir_index(v)).collect();
+            dirs.dedup();
+            dirs.retain(|d| !existing.contains(d));
+            dirs.len() as u32
+        } else {
+            0
+        };
+        for (pool, needed) in [(PoolKind::Kernel, new_leaves), (PoolKind::User, count)] {
             let free = self.mem.pool(pool).free_count();
             if free < needed {
                 return Err(AllocateError::OutOfMemory { pool, needed, free });

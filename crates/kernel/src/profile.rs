@@ -45,16 +45,6 @@ impl Perm {
         f.set(PteFlags::EXEC, self.contains(Perm::EXEC));
         f
     }
-
-    /// The permissions a page's flags stand for: its own, so a write-protected copy-on-write
-    /// page still counts as writable.
-    pub fn of(flags: PteFlags) -> Perm {
-        let mut p = Perm::empty();
-        p.set(Perm::READ, flags.contains(PteFlags::READ));
-        p.set(Perm::WRITE, flags.contains(PteFlags::ORIG_WRITE));
-        p.set(Perm::EXEC, flags.contains(PteFlags::EXEC));
-        p
-    }
 }
 
 /// A machine: everything that differs between `ajou` and `mtl458`.
