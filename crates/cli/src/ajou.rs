@@ -24,6 +24,20 @@ pub(crate) fn execute<O: Write, E: Write>(
     out: &mut O,
     err: &mut E,
 ) -> io::Result<Flow> {
+    match quick(line, sh.kernel.profile().format.vpn_count()) {
+        Some(cmd) => run_quick(sh, cmd, line_no, out, err),
+        None => general(sh, line, line_no, out, err),
+    }
+}
+
+/// One line of `ajou` input, any spelling: split into words as the framework splits them.
+fn general<O: Write, E: Write>(
+    sh: &mut Shell,
+    line: &[u8],
+    line_no: usize,
+    out: &mut O,
+    err: &mut E,
+) -> io::Result<Flow> {
     let t = Tokens::<MAX_TOKENS>::c_string(line);
     if t.more() {
         sh.error(out, line_no, format_args!("too many words: a command has at most {MAX_TOKENS}"))?;
@@ -56,20 +70,32 @@ pub(crate) fn execute<O: Write, E: Write>(
         }
         [cmd, arg] => {
             if is(cmd, "switch") || is(cmd, "s") {
-                switch(sh, arg, line_no, out)?;
+                if let Some(pid) = pid(sh, arg, line_no, out)? {
+                    switch(sh, pid, line_no, out)?;
+                }
             } else if is(cmd, "free") || is(cmd, "f") {
-                free(sh, arg, line_no, out, err)?;
+                if let Some(vpn) = vpn(sh, arg, line_no, out)? {
+                    free(sh, vpn, line_no, out, err)?;
+                }
             } else if is(cmd, "read") || is(cmd, "r") {
-                access(sh, arg, Access::Read, line_no, out, err)?;
+                if let Some(vpn) = vpn(sh, arg, line_no, out)? {
+                    access(sh, vpn, Access::Read, line_no, out, err)?;
+                }
             } else if is(cmd, "write") || is(cmd, "w") {
-                access(sh, arg, Access::Write, line_no, out, err)?;
+                if let Some(vpn) = vpn(sh, arg, line_no, out)? {
+                    access(sh, vpn, Access::Write, line_no, out, err)?;
+                }
             } else {
                 unknown(sh, cmd, out)?;
             }
         }
-        [cmd, vpn, flags] => {
+        [cmd, vpn_word, flags] => {
             if is(cmd, "alloc") || is(cmd, "a") {
-                return alloc(sh, vpn, flags, line_no, out, err);
+                let Some(vpn) = vpn(sh, vpn_word, line_no, out)? else { return Ok(Flow::Continue) };
+                // The framework ORs the letters r and w of the word and ignores the rest, so a
+                // word with neither (`alloc 3 x`) still allocates: a valid page, not writable.
+                let (_, write) = rw_letters(flags);
+                return alloc(sh, vpn, write, line_no, out, err);
             } else if is(cmd, "access") {
                 let kind = match rw_letters(flags) {
                     (true, false) => Access::Read,
@@ -81,7 +107,9 @@ pub(crate) fn execute<O: Write, E: Write>(
                         return Ok(Flow::Continue);
                     }
                 };
-                access(sh, vpn, kind, line_no, out, err)?;
+                if let Some(vpn) = vpn(sh, vpn_word, line_no, out)? {
+                    access(sh, vpn, kind, line_no, out, err)?;
+                }
             } else {
                 unknown(sh, cmd, out)?;
             }
@@ -95,6 +123,78 @@ pub(crate) fn execute<O: Write, E: Write>(
 #[cold]
 fn unreachable_tokens() {
     debug_assert!(false, "more tokens than Tokens keeps");
+}
+
+/// A command in the shape that generated and hand-written scripts almost always use: the full
+/// lower-case name, one space, a plain decimal number and, for `alloc`, ` r` or ` rw`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quick {
+    Alloc { vpn: Vpn, write: bool },
+    Free(Vpn),
+    Access(Vpn, Access),
+    Switch(Pid),
+}
+
+/// `line` as a [`Quick`] command, if it has exactly that shape (with or without its newline)
+/// and its VPN is below `vpn_count`; `None` sends it to the general tokenizer.
+///
+/// A million-line script spends most of its parsing time in the tokenizer's byte loop (a third
+/// of the run in a profile); matching the whole line against a few fixed shapes is one pass
+/// with no per-byte classification. It must agree with the general path on every line it
+/// accepts: it accepts only words the tokenizer would split the same way, numbers that
+/// `c_number` reads as the same decimal value (no sign, no leading zero) and valid VPNs, and
+/// leaves every error and every other spelling to the general path.
+fn quick(line: &[u8], vpn_count: u32) -> Option<Quick> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let vpn = |word: &[u8]| decimal(word).filter(|&n| n < vpn_count).map(Vpn::new);
+    if let Some(word) = line.strip_prefix(b"read ") {
+        Some(Quick::Access(vpn(word)?, Access::Read))
+    } else if let Some(word) = line.strip_prefix(b"write ") {
+        Some(Quick::Access(vpn(word)?, Access::Write))
+    } else if let Some(word) = line.strip_prefix(b"free ") {
+        Some(Quick::Free(vpn(word)?))
+    } else if let Some(word) = line.strip_prefix(b"switch ") {
+        Some(Quick::Switch(Pid::new(decimal(word)?)))
+    } else if let Some(rest) = line.strip_prefix(b"alloc ") {
+        let (word, write) =
+            if let Some(word) = rest.strip_suffix(b" rw") { (word, true) } else { (rest.strip_suffix(b" r")?, false) };
+        Some(Quick::Alloc { vpn: vpn(word)?, write })
+    } else {
+        None
+    }
+}
+
+/// A plain decimal number of one to nine digits (so it fits in a `u32`), without a leading
+/// zero (which `c_number` would read as octal) unless it is `0` itself.
+fn decimal(word: &[u8]) -> Option<u32> {
+    if word.is_empty() || word.len() > 9 || (word[0] == b'0' && word.len() > 1) {
+        return None;
+    }
+    let mut n = 0u32;
+    for &b in word {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(b - b'0');
+    }
+    Some(n)
+}
+
+/// Runs a [`Quick`] command, as the general path would run the same line.
+fn run_quick<O: Write, E: Write>(
+    sh: &mut Shell,
+    cmd: Quick,
+    line_no: usize,
+    out: &mut O,
+    err: &mut E,
+) -> io::Result<Flow> {
+    match cmd {
+        Quick::Alloc { vpn, write } => return alloc(sh, vpn, write, line_no, out, err),
+        Quick::Free(vpn) => free(sh, vpn, line_no, out, err)?,
+        Quick::Access(vpn, kind) => access(sh, vpn, kind, line_no, out, err)?,
+        Quick::Switch(pid) => switch(sh, pid, line_no, out)?,
+    }
+    Ok(Flow::Continue)
 }
 
 /// `Unknown command <word>`, with the word lower-cased as the framework lower-cases the line.
@@ -140,16 +240,12 @@ fn current<O: Write>(sh: &mut Shell, line_no: usize, out: &mut O) -> io::Result<
 /// `alloc VPN FLAGS`: `alloc %3u --> %-3u`; an allocated VPN or full memory ends the run.
 fn alloc<O: Write, E: Write>(
     sh: &mut Shell,
-    vpn_word: &[u8],
-    flags: &[u8],
+    vpn: Vpn,
+    write: bool,
     line_no: usize,
     out: &mut O,
     err: &mut E,
 ) -> io::Result<Flow> {
-    let Some(vpn) = vpn(sh, vpn_word, line_no, out)? else { return Ok(Flow::Continue) };
-    // The framework ORs the letters r and w of the word and ignores the rest, so a word with
-    // neither (`alloc 3 x`) still allocates: a valid page that is not writable.
-    let (_, write) = rw_letters(flags);
     let Some(pid) = current(sh, line_no, out)? else { return Ok(Flow::Continue) };
     // Valid implies readable on this machine: `alloc VPN w` maps a read/write page.
     let perm = if write { Perm::READ | Perm::WRITE } else { Perm::READ };
@@ -188,8 +284,7 @@ fn alloc<O: Write, E: Write>(
 }
 
 /// `free VPN`: `free %u (pfn %u)` before freeing, or `%u is not allocated`.
-fn free<O: Write, E: Write>(sh: &mut Shell, word: &[u8], line_no: usize, out: &mut O, err: &mut E) -> io::Result<()> {
-    let Some(vpn) = vpn(sh, word, line_no, out)? else { return Ok(()) };
+fn free<O: Write, E: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &mut E) -> io::Result<()> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
     let mut l = Line::new();
     let cached = sh.tlb.as_ref().and_then(|t| t.lookup(vpn));
@@ -223,13 +318,12 @@ fn free<O: Write, E: Write>(sh: &mut Shell, word: &[u8], line_no: usize, out: &m
 /// out of frames for a copy-on-write copy is (the framework would have crashed).
 fn access<O: Write, E: Write>(
     sh: &mut Shell,
-    word: &[u8],
+    vpn: Vpn,
     kind: Access,
     line_no: usize,
     out: &mut O,
     err: &mut E,
 ) -> io::Result<()> {
-    let Some(vpn) = vpn(sh, word, line_no, out)? else { return Ok(()) };
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
     let n = u64::from(vpn.as_u32());
     let mut l = Line::new();
@@ -255,17 +349,22 @@ fn access<O: Write, E: Write>(
     }
 }
 
-/// `switch PID`: to an existing process, or a copy-on-write fork with that pid.
-fn switch<O: Write>(sh: &mut Shell, word: &[u8], line_no: usize, out: &mut O) -> io::Result<()> {
+/// The pid in `word`, or an error line.
+fn pid<O: Write>(sh: &mut Shell, word: &[u8], line_no: usize, out: &mut O) -> io::Result<Option<Pid>> {
     let shown = Shown(word);
-    let pid = match c_number(word) {
+    match c_number(word) {
         Ok(n) => match u32::try_from(n) {
-            Ok(n) => Pid::new(n),
-            Err(_) => return sh.error(out, line_no, format_args!("pid {shown} does not fit in 32 bits")),
+            Ok(n) => return Ok(Some(Pid::new(n))),
+            Err(_) => sh.error(out, line_no, format_args!("pid {shown} does not fit in 32 bits"))?,
         },
-        Err(BadNumber::TooLarge) => return sh.error(out, line_no, format_args!("pid {shown} does not fit in 32 bits")),
-        Err(why) => return sh.error(out, line_no, format_args!("pid '{shown}' {why}")),
-    };
+        Err(BadNumber::TooLarge) => sh.error(out, line_no, format_args!("pid {shown} does not fit in 32 bits"))?,
+        Err(why) => sh.error(out, line_no, format_args!("pid '{shown}' {why}"))?,
+    }
+    Ok(None)
+}
+
+/// `switch PID`: to an existing process, or a copy-on-write fork with that pid.
+fn switch<O: Write>(sh: &mut Shell, pid: Pid, line_no: usize, out: &mut O) -> io::Result<()> {
     match sh.kernel.switch(pid) {
         Ok(SwitchOutcome::AlreadyCurrent) => Ok(()),
         Ok(SwitchOutcome::Switched | SwitchOutcome::Forked) => {
@@ -356,6 +455,8 @@ const HELP_EXTRAS: &str = "  stats                : machine statistics (not in t
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use crate::{Machine, Shell};
 
     /// Runs `script` through one shell; returns (stdout, stderr, failed).
@@ -489,6 +590,91 @@ mod tests {
         assert_eq!(out, "");
         assert_eq!(err, "alloc   1 --> 0  \n  1 --> 0  \n");
         assert!(!failed);
+    }
+
+    /// Lines in the shapes [`super::quick`] takes and in near misses of them: other spellings,
+    /// signs, leading zeros, hexadecimal, out-of-range numbers, extra words and bytes.
+    fn near_quick_line() -> impl Strategy<Value = Vec<u8>> {
+        let cmd = prop::sample::select(vec![
+            "read", "write", "free", "switch", "alloc", "READ", "Write", "r", "w", "f", "s", "a", "rea", "reads",
+            "access", "show",
+        ]);
+        let sep = prop::sample::select(vec![" ", " ", " ", "  ", "\t", "", "\x0b"]);
+        let num = prop_oneof![
+            4 => (0u32..300).prop_map(|n| n.to_string()),
+            1 => (0u32..300).prop_map(|n| format!("0{n}")),
+            1 => (0u32..300).prop_map(|n| format!("0x{n:x}")),
+            1 => (0u32..300).prop_map(|n| format!("+{n}")),
+            1 => (0u32..300).prop_map(|n| format!("-{n}")),
+            1 => prop::sample::select(vec!["4294967295", "4294967296", "999999999", "1000000000", "", "1a", "٣"])
+                .prop_map(String::from),
+        ];
+        let flags = prop::sample::select(vec!["", " r", " rw", " w", " R", " wr", " rw x", " x", " r#", " rww"]);
+        let end = prop::sample::select(vec!["\n", "", " \n", "\r\n", " # note\n", "\0x\n", "x\n"]);
+        (cmd, sep, num, flags, end).prop_map(|(c, s, n, f, e)| format!("{c}{s}{n}{f}{e}").into_bytes())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Whatever `quick` takes, it must run exactly as the general tokenizer would: the same
+        /// output on both streams, the same failure flag and the same machine afterwards.
+        #[test]
+        fn quick_lines_run_as_the_general_path_runs_them(
+            lines in prop::collection::vec(near_quick_line(), 1..60),
+            interactive in any::<bool>(),
+        ) {
+            let mut fast = Shell::new(Machine::Ajou, interactive, None).unwrap();
+            let mut slow = Shell::new(Machine::Ajou, interactive, None).unwrap();
+            let (mut fast_out, mut fast_err, mut slow_out, mut slow_err) = (vec![], vec![], vec![], vec![]);
+            for (i, line) in lines.iter().enumerate() {
+                let f = fast.execute(line, i + 1, &mut fast_out, &mut fast_err).unwrap();
+                let s = super::general(&mut slow, line, i + 1, &mut slow_out, &mut slow_err).unwrap();
+                prop_assert_eq!(f, s, "flow of line {:?}", String::from_utf8_lossy(line));
+                prop_assert_eq!(&fast_err, &slow_err, "stderr after line {:?}", String::from_utf8_lossy(line));
+                prop_assert_eq!(&fast_out, &slow_out, "stdout after line {:?}", String::from_utf8_lossy(line));
+                prop_assert_eq!(fast.failed(), slow.failed());
+                if f == crate::Flow::Stop {
+                    break;
+                }
+            }
+            let (mut a, mut b) = (vec![], vec![]);
+            super::general(&mut fast, b"show", 0, &mut Vec::new(), &mut a).unwrap();
+            super::general(&mut slow, b"show", 0, &mut Vec::new(), &mut b).unwrap();
+            prop_assert_eq!(a, b, "the same page tables");
+            prop_assert_eq!(fast.kernel().stats(), slow.kernel().stats());
+        }
+    }
+
+    #[test]
+    fn quick_takes_the_generated_shapes_and_nothing_looser() {
+        use super::{Quick, quick};
+        use kernel::{Access, Pid, Vpn};
+        let v = Vpn::new;
+        assert_eq!(quick(b"read 251\n", 256), Some(Quick::Access(v(251), Access::Read)));
+        assert_eq!(quick(b"write 0", 256), Some(Quick::Access(v(0), Access::Write)));
+        assert_eq!(quick(b"free 17\n", 256), Some(Quick::Free(v(17))));
+        assert_eq!(quick(b"switch 229\n", 256), Some(Quick::Switch(Pid::new(229))));
+        assert_eq!(quick(b"switch 999999999\n", 256), Some(Quick::Switch(Pid::new(999_999_999))));
+        assert_eq!(quick(b"alloc 87 rw\n", 256), Some(Quick::Alloc { vpn: v(87), write: true }));
+        assert_eq!(quick(b"alloc 3 r\n", 256), Some(Quick::Alloc { vpn: v(3), write: false }));
+        for general in [
+            &b"read 256\n"[..],
+            b"read 010\n",
+            b"read 0x10\n",
+            b"read +1\n",
+            b"read  1\n",
+            b"read 1 \n",
+            b"read 1\r\n",
+            b"Read 1\n",
+            b"r 1\n",
+            b"alloc 1 w\n",
+            b"alloc 1\n",
+            b"switch 1000000000\n",
+            b"free 1 # note\n",
+            b"show\n",
+        ] {
+            assert_eq!(quick(general, 256), None, "{:?}", String::from_utf8_lossy(general));
+        }
     }
 
     /// Runs `script` in TLB mode; returns stderr.
