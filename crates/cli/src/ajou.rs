@@ -17,27 +17,43 @@ use crate::{Flow, Shell};
 const MAX_TOKENS: usize = 3;
 
 /// One line of `ajou` input.
-pub(crate) fn execute<O: Write, E: Write>(
+pub(crate) fn execute<O: Write>(
     sh: &mut Shell,
     line: &[u8],
     line_no: usize,
     out: &mut O,
-    err: &mut E,
+    err: &mut Vec<u8>,
 ) -> io::Result<Flow> {
-    match quick(line, sh.kernel.profile().format.vpn_count()) {
-        Some(cmd) => run_quick(sh, cmd, line_no, out, err),
-        None => general(sh, line, line_no, out, err),
+    match execute_quick(sh, line, line_no, out, err)? {
+        Some((flow, len)) if len == line.len() => Ok(flow),
+        _ => general(sh, line, line_no, out, err),
     }
 }
 
-/// One line of `ajou` input, any spelling: split into words as the framework splits them.
-fn general<O: Write, E: Write>(
+/// Runs the line at the start of `text` if it is a [`Quick`] command, and returns its flow
+/// and its length (newline included); `None` if it is not, having done nothing.
+///
+/// [`Shell::run_script`] calls this on the unread rest of its buffer, so that the common lines
+/// are found and parsed in one pass, without a separate search for their end.
+pub(crate) fn execute_quick<O: Write>(
     sh: &mut Shell,
-    line: &[u8],
+    text: &[u8],
     line_no: usize,
     out: &mut O,
-    err: &mut E,
-) -> io::Result<Flow> {
+    err: &mut Vec<u8>,
+) -> io::Result<Option<(Flow, usize)>> {
+    let Some((cmd, len)) = quick(text, sh.kernel.profile().format.vpn_count()) else { return Ok(None) };
+    let flow = match cmd {
+        Quick::Alloc { vpn, write } => alloc(sh, vpn, write, line_no, out, err)?,
+        Quick::Free(vpn) => free(sh, vpn, line_no, out, err).map(|()| Flow::Continue)?,
+        Quick::Access(vpn, kind) => access(sh, vpn, kind, line_no, out, err).map(|()| Flow::Continue)?,
+        Quick::Switch(pid) => switch(sh, pid, line_no, out).map(|()| Flow::Continue)?,
+    };
+    Ok(Some((flow, len)))
+}
+
+/// One line of `ajou` input, any spelling: split into words as the framework splits them.
+fn general<O: Write>(sh: &mut Shell, line: &[u8], line_no: usize, out: &mut O, err: &mut Vec<u8>) -> io::Result<Flow> {
     let t = Tokens::<MAX_TOKENS>::c_string(line);
     if t.more() {
         sh.error(out, line_no, format_args!("too many words: a command has at most {MAX_TOKENS}"))?;
@@ -135,66 +151,59 @@ enum Quick {
     Switch(Pid),
 }
 
-/// `line` as a [`Quick`] command, if it has exactly that shape (with or without its newline)
-/// and its VPN is below `vpn_count`; `None` sends it to the general tokenizer.
+/// The [`Quick`] command on the line at the start of `text` and the line's length, if the
+/// line has exactly that shape, ends with a newline and names a VPN below `vpn_count`; `None`
+/// sends it to the general tokenizer.
 ///
-/// A million-line script spends most of its parsing time in the tokenizer's byte loop (a third
-/// of the run in a profile); matching the whole line against a few fixed shapes is one pass
+/// A million-line script spent a third of its run in the tokenizer's byte loop and the search
+/// for the line's end; matching the line against a few fixed shapes finds both in one pass
 /// with no per-byte classification. It must agree with the general path on every line it
 /// accepts: it accepts only words the tokenizer would split the same way, numbers that
 /// `c_number` reads as the same decimal value (no sign, no leading zero) and valid VPNs, and
 /// leaves every error and every other spelling to the general path.
-fn quick(line: &[u8], vpn_count: u32) -> Option<Quick> {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    let vpn = |word: &[u8]| decimal(word).filter(|&n| n < vpn_count).map(Vpn::new);
-    if let Some(word) = line.strip_prefix(b"read ") {
-        Some(Quick::Access(vpn(word)?, Access::Read))
-    } else if let Some(word) = line.strip_prefix(b"write ") {
-        Some(Quick::Access(vpn(word)?, Access::Write))
-    } else if let Some(word) = line.strip_prefix(b"free ") {
-        Some(Quick::Free(vpn(word)?))
-    } else if let Some(word) = line.strip_prefix(b"switch ") {
-        Some(Quick::Switch(Pid::new(decimal(word)?)))
-    } else if let Some(rest) = line.strip_prefix(b"alloc ") {
-        let (word, write) =
-            if let Some(word) = rest.strip_suffix(b" rw") { (word, true) } else { (rest.strip_suffix(b" r")?, false) };
-        Some(Quick::Alloc { vpn: vpn(word)?, write })
-    } else {
-        None
+fn quick(text: &[u8], vpn_count: u32) -> Option<(Quick, usize)> {
+    /// The number after the command word, and what follows it.
+    fn number(rest: &[u8]) -> Option<(u32, &[u8])> {
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        Some((decimal(&rest[..digits])?, &rest[digits..]))
     }
+    let vpn = |n: u32| (n < vpn_count).then(|| Vpn::new(n));
+    // The length of the line, if `rest` (after the number) is `end` and a newline.
+    let line_end = |rest: &[u8], end: &[u8]| {
+        (rest.starts_with(end) && rest.get(end.len()) == Some(&b'\n')).then(|| text.len() - rest.len() + end.len() + 1)
+    };
+    let (cmd, rest) = if let Some(rest) = text.strip_prefix(b"read ") {
+        let (n, rest) = number(rest)?;
+        (Quick::Access(vpn(n)?, Access::Read), rest)
+    } else if let Some(rest) = text.strip_prefix(b"write ") {
+        let (n, rest) = number(rest)?;
+        (Quick::Access(vpn(n)?, Access::Write), rest)
+    } else if let Some(rest) = text.strip_prefix(b"free ") {
+        let (n, rest) = number(rest)?;
+        (Quick::Free(vpn(n)?), rest)
+    } else if let Some(rest) = text.strip_prefix(b"switch ") {
+        let (n, rest) = number(rest)?;
+        (Quick::Switch(Pid::new(n)), rest)
+    } else if let Some(rest) = text.strip_prefix(b"alloc ") {
+        let (n, rest) = number(rest)?;
+        let (write, len) = match line_end(rest, b" rw") {
+            Some(len) => (true, len),
+            None => (false, line_end(rest, b" r")?),
+        };
+        return Some((Quick::Alloc { vpn: vpn(n)?, write }, len));
+    } else {
+        return None;
+    };
+    Some((cmd, line_end(rest, b"")?))
 }
 
-/// A plain decimal number of one to nine digits (so it fits in a `u32`), without a leading
-/// zero (which `c_number` would read as octal) unless it is `0` itself.
-fn decimal(word: &[u8]) -> Option<u32> {
-    if word.is_empty() || word.len() > 9 || (word[0] == b'0' && word.len() > 1) {
+/// The value of `digits` (ASCII digits only), if there are one to nine of them (so it fits in
+/// a `u32`) without a leading zero (which `c_number` would read as octal) unless it is `0`.
+fn decimal(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 9 || (digits[0] == b'0' && digits.len() > 1) {
         return None;
     }
-    let mut n = 0u32;
-    for &b in word {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + u32::from(b - b'0');
-    }
-    Some(n)
-}
-
-/// Runs a [`Quick`] command, as the general path would run the same line.
-fn run_quick<O: Write, E: Write>(
-    sh: &mut Shell,
-    cmd: Quick,
-    line_no: usize,
-    out: &mut O,
-    err: &mut E,
-) -> io::Result<Flow> {
-    match cmd {
-        Quick::Alloc { vpn, write } => return alloc(sh, vpn, write, line_no, out, err),
-        Quick::Free(vpn) => free(sh, vpn, line_no, out, err)?,
-        Quick::Access(vpn, kind) => access(sh, vpn, kind, line_no, out, err)?,
-        Quick::Switch(pid) => switch(sh, pid, line_no, out)?,
-    }
-    Ok(Flow::Continue)
+    Some(digits.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0')))
 }
 
 /// `Unknown command <word>`, with the word lower-cased as the framework lower-cases the line.
@@ -238,13 +247,13 @@ fn current<O: Write>(sh: &mut Shell, line_no: usize, out: &mut O) -> io::Result<
 }
 
 /// `alloc VPN FLAGS`: `alloc %3u --> %-3u`; an allocated VPN or full memory ends the run.
-fn alloc<O: Write, E: Write>(
+fn alloc<O: Write>(
     sh: &mut Shell,
     vpn: Vpn,
     write: bool,
     line_no: usize,
     out: &mut O,
-    err: &mut E,
+    err: &mut Vec<u8>,
 ) -> io::Result<Flow> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(Flow::Continue) };
     // Valid implies readable on this machine: `alloc VPN w` maps a read/write page.
@@ -259,14 +268,14 @@ fn alloc<O: Write, E: Write>(
         Ok(pfn) => {
             let mut l = Line::new();
             l.text(b"alloc ").right(u64::from(vpn.as_u32()), 3, b' ').text(b" --> ");
-            l.left(u64::from(pfn.as_u32()), 3).text(b"\n").write_to(err)?;
+            l.left(u64::from(pfn.as_u32()), 3).text(b"\n").put(err);
             Ok(Flow::Continue)
         }
         Err(MapPageError::AlreadyMapped { vpn, frame }) => {
             sh.failed = true;
             let mut l = Line::new();
             l.num(u64::from(vpn.as_u32())).text(b" is already allocated to ").num(u64::from(frame.as_u32()));
-            l.text(b"\n").write_to(err)?;
+            l.text(b"\n").put(err);
             Ok(Flow::Stop)
         }
         Err(MapPageError::OutOfMemory { pool: PoolKind::User }) => {
@@ -284,8 +293,26 @@ fn alloc<O: Write, E: Write>(
 }
 
 /// `free VPN`: `free %u (pfn %u)` before freeing, or `%u is not allocated`.
-fn free<O: Write, E: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &mut E) -> io::Result<()> {
+fn free<O: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &mut Vec<u8>) -> io::Result<()> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
+    // Without the TLB the frame printed is the table's: unmapping first walks the table once
+    // instead of twice (a table load that misses the cache is most of a `free`), and the line
+    // is the same since nothing is printed between the two. Any refusal is `not allocated`, as
+    // when the entry is looked up first (the current process always exists).
+    if sh.tlb.is_none() {
+        let mut l = Line::new();
+        match sh.kernel.unmap_page(pid, vpn) {
+            Ok(frame) => {
+                l.text(b"free ").num(u64::from(vpn.as_u32())).text(b" (pfn ").num(u64::from(frame.as_u32()));
+                l.text(b")\n").put(err);
+            }
+            Err(_) => {
+                sh.failed = true;
+                l.num(u64::from(vpn.as_u32())).text(b" is not allocated\n").put(err);
+            }
+        }
+        return Ok(());
+    }
     let mut l = Line::new();
     let cached = sh.tlb.as_ref().and_then(|t| t.lookup(vpn));
     let frame = match (cached, sh.kernel.entry(pid, vpn)) {
@@ -296,7 +323,7 @@ fn free<O: Write, E: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut 
     match frame {
         Some(frame) => {
             l.text(b"free ").num(u64::from(vpn.as_u32())).text(b" (pfn ").num(u64::from(frame.as_u32()));
-            l.text(b")\n").write_to(err)?;
+            l.text(b")\n").put(err);
             if let Some(t) = &mut sh.tlb {
                 t.remove(vpn);
             }
@@ -306,7 +333,7 @@ fn free<O: Write, E: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut 
         }
         _ => {
             sh.failed = true;
-            l.num(u64::from(vpn.as_u32())).text(b" is not allocated\n").write_to(err)?;
+            l.num(u64::from(vpn.as_u32())).text(b" is not allocated\n").put(err);
         }
     }
     Ok(())
@@ -316,13 +343,13 @@ fn free<O: Write, E: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut 
 ///
 /// A refused access is the simulated machine's answer, not an error of the script; running
 /// out of frames for a copy-on-write copy is (the framework would have crashed).
-fn access<O: Write, E: Write>(
+fn access<O: Write>(
     sh: &mut Shell,
     vpn: Vpn,
     kind: Access,
     line_no: usize,
     out: &mut O,
-    err: &mut E,
+    err: &mut Vec<u8>,
 ) -> io::Result<()> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
     let n = u64::from(vpn.as_u32());
@@ -330,7 +357,8 @@ fn access<O: Write, E: Write>(
     // With the TLB, a hit answers without the page table, as the framework's MMU did.
     if let Some(pfn) = sh.tlb.as_ref().and_then(|t| t.lookup(vpn)) {
         l.text(b"o | ").right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n");
-        return l.write_to(err);
+        l.put(err);
+        return Ok(());
     }
     match sh.kernel.touch(pid, vpn, kind) {
         Ok(pfn) => {
@@ -338,13 +366,15 @@ fn access<O: Write, E: Write>(
                 t.insert(vpn, pfn);
                 l.text(b"x | ");
             }
-            l.right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n").write_to(err)
+            l.right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n").put(err);
+            Ok(())
         }
         Err(e) => {
             if !matches!(e, AccessError::Fault(_)) {
                 sh.failed = true;
             }
-            l.text(b"Unable to access ").num(n).text(b"\n").write_to(err)
+            l.text(b"Unable to access ").num(n).text(b"\n").put(err);
+            Ok(())
         }
     }
 }
@@ -380,10 +410,10 @@ fn switch<O: Write>(sh: &mut Shell, pid: Pid, line_no: usize, out: &mut O) -> io
 /// `show`: the current page table. Entries go to standard error, the blank line after each
 /// inner table to standard output, exactly as the framework splits them. Reading a script,
 /// invalid entries are skipped.
-fn show<O: Write, E: Write>(sh: &mut Shell, line_no: usize, out: &mut O, err: &mut E) -> io::Result<()> {
+fn show<O: Write>(sh: &mut Shell, line_no: usize, out: &mut O, err: &mut Vec<u8>) -> io::Result<()> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
     let mut l = Line::new();
-    l.text(b"\n*** PID ").num(u64::from(pid.as_u32())).text(b" ***\n").write_to(err)?;
+    l.text(b"\n*** PID ").num(u64::from(pid.as_u32())).text(b" ***\n").put(err);
     let verbose = sh.interactive;
     let Ok(leaves) = sh.kernel.leaf_tables(pid) else { return Ok(()) };
     for leaf in leaves {
@@ -396,7 +426,7 @@ fn show<O: Write, E: Write>(sh: &mut Shell, line_no: usize, out: &mut O, err: &m
             l.right(leaf.dir_index as u64, 2, b'0').text(b":").right(j as u64, 2, b'0').text(b" ");
             l.text(if e.is_present() { b"v" } else { b" " });
             l.text(if f.contains(kernel::PteFlags::WRITE) { b"w" } else { b" " });
-            l.text(b" | ").left(u64::from(e.frame().as_u32()), 3).text(b"\n").write_to(err)?;
+            l.text(b" | ").left(u64::from(e.frame().as_u32()), 3).text(b"\n").put(err);
         }
         out.write_all(b"\n")?;
     }
@@ -404,21 +434,21 @@ fn show<O: Write, E: Write>(sh: &mut Shell, line_no: usize, out: &mut O, err: &m
 }
 
 /// `tlb` (TLB mode only): `%3d -> %-3d` for every valid entry.
-fn show_tlb<E: Write>(sh: &Shell, err: &mut E) -> io::Result<()> {
+fn show_tlb(sh: &Shell, err: &mut Vec<u8>) -> io::Result<()> {
     let Some(tlb) = &sh.tlb else { return Ok(()) };
     for (vpn, pfn) in tlb.valid() {
         let mut l = Line::new();
         l.right(u64::from(vpn.as_u32()), 3, b' ').text(b" -> ").left(u64::from(pfn.as_u32()), 3).text(b"\n");
-        l.write_to(err)?;
+        l.put(err);
     }
     Ok(())
 }
 
 /// `pages`: `%3u: %d` for every frame some entry maps, then a blank line.
-fn pages<E: Write>(sh: &Shell, err: &mut E) -> io::Result<()> {
+fn pages(sh: &Shell, err: &mut Vec<u8>) -> io::Result<()> {
     for (pfn, count) in sh.kernel.mem().map_counts.nonzero() {
         let mut l = Line::new();
-        l.right(u64::from(pfn.as_u32()), 3, b' ').text(b": ").num(u64::from(count)).text(b"\n").write_to(err)?;
+        l.right(u64::from(pfn.as_u32()), 3, b' ').text(b": ").num(u64::from(count)).text(b"\n").put(err);
     }
     err.write_all(b"\n")
 }
@@ -616,32 +646,42 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
-        /// Whatever `quick` takes, it must run exactly as the general tokenizer would: the same
-        /// output on both streams, the same failure flag and the same machine afterwards.
+        /// Whatever the quick path takes, in `run_script` or `execute`, must run exactly as the
+        /// general tokenizer runs it: the same output on both streams, the same failure flag
+        /// and the same machine afterwards.
         #[test]
         fn quick_lines_run_as_the_general_path_runs_them(
             lines in prop::collection::vec(near_quick_line(), 1..60),
             interactive in any::<bool>(),
         ) {
+            let script = lines.concat();
             let mut fast = Shell::new(Machine::Ajou, interactive, None).unwrap();
+            let (mut fast_out, mut fast_err) = (vec![], vec![]);
+            fast.run_script(&script[..], None, &mut fast_out, &mut fast_err).unwrap();
+            // `execute`, line by line, takes the quick path too.
+            let mut each = Shell::new(Machine::Ajou, interactive, None).unwrap();
+            let (mut each_out, mut each_err) = (vec![], vec![]);
+            // The general path alone, on the same lines as `run_script` cuts them.
             let mut slow = Shell::new(Machine::Ajou, interactive, None).unwrap();
-            let (mut fast_out, mut fast_err, mut slow_out, mut slow_err) = (vec![], vec![], vec![], vec![]);
-            for (i, line) in lines.iter().enumerate() {
-                let f = fast.execute(line, i + 1, &mut fast_out, &mut fast_err).unwrap();
+            let (mut slow_out, mut slow_err) = (vec![], vec![]);
+            for (i, line) in script.split_inclusive(|&b| b == b'\n').enumerate() {
                 let s = super::general(&mut slow, line, i + 1, &mut slow_out, &mut slow_err).unwrap();
-                prop_assert_eq!(f, s, "flow of line {:?}", String::from_utf8_lossy(line));
-                prop_assert_eq!(&fast_err, &slow_err, "stderr after line {:?}", String::from_utf8_lossy(line));
-                prop_assert_eq!(&fast_out, &slow_out, "stdout after line {:?}", String::from_utf8_lossy(line));
-                prop_assert_eq!(fast.failed(), slow.failed());
-                if f == crate::Flow::Stop {
+                let e = each.execute(line, i + 1, &mut each_out, &mut each_err).unwrap();
+                prop_assert_eq!(e, s);
+                if s == crate::Flow::Stop {
                     break;
                 }
             }
-            let (mut a, mut b) = (vec![], vec![]);
-            super::general(&mut fast, b"show", 0, &mut Vec::new(), &mut a).unwrap();
-            super::general(&mut slow, b"show", 0, &mut Vec::new(), &mut b).unwrap();
-            prop_assert_eq!(a, b, "the same page tables");
-            prop_assert_eq!(fast.kernel().stats(), slow.kernel().stats());
+            for (sh, out, err) in [(&mut fast, &fast_out, &fast_err), (&mut each, &each_out, &each_err)] {
+                prop_assert_eq!(String::from_utf8_lossy(err), String::from_utf8_lossy(&slow_err));
+                prop_assert_eq!(String::from_utf8_lossy(out), String::from_utf8_lossy(&slow_out));
+                prop_assert_eq!(sh.failed(), slow.failed());
+                prop_assert_eq!(sh.kernel().stats(), slow.kernel().stats());
+                let (mut a, mut b) = (vec![], vec![]);
+                super::general(sh, b"show", 0, &mut Vec::new(), &mut a).unwrap();
+                super::general(&mut slow, b"show", 0, &mut Vec::new(), &mut b).unwrap();
+                prop_assert_eq!(a, b, "the same page tables");
+            }
         }
     }
 
@@ -650,30 +690,36 @@ mod tests {
         use super::{Quick, quick};
         use kernel::{Access, Pid, Vpn};
         let v = Vpn::new;
-        assert_eq!(quick(b"read 251\n", 256), Some(Quick::Access(v(251), Access::Read)));
-        assert_eq!(quick(b"write 0", 256), Some(Quick::Access(v(0), Access::Write)));
-        assert_eq!(quick(b"free 17\n", 256), Some(Quick::Free(v(17))));
-        assert_eq!(quick(b"switch 229\n", 256), Some(Quick::Switch(Pid::new(229))));
-        assert_eq!(quick(b"switch 999999999\n", 256), Some(Quick::Switch(Pid::new(999_999_999))));
-        assert_eq!(quick(b"alloc 87 rw\n", 256), Some(Quick::Alloc { vpn: v(87), write: true }));
-        assert_eq!(quick(b"alloc 3 r\n", 256), Some(Quick::Alloc { vpn: v(3), write: false }));
+        let q = |text: &[u8]| quick(text, 256);
+        assert_eq!(q(b"read 251\nwrite 3\n"), Some((Quick::Access(v(251), Access::Read), 9)));
+        assert_eq!(q(b"write 0\n"), Some((Quick::Access(v(0), Access::Write), 8)));
+        assert_eq!(q(b"free 17\n"), Some((Quick::Free(v(17)), 8)));
+        assert_eq!(q(b"switch 229\n"), Some((Quick::Switch(Pid::new(229)), 11)));
+        assert_eq!(q(b"switch 999999999\n"), Some((Quick::Switch(Pid::new(999_999_999)), 17)));
+        assert_eq!(q(b"alloc 87 rw\n"), Some((Quick::Alloc { vpn: v(87), write: true }, 12)));
+        assert_eq!(q(b"alloc 3 r\nread 3\n"), Some((Quick::Alloc { vpn: v(3), write: false }, 10)));
         for general in [
-            &b"read 256\n"[..],
+            &b"read 1"[..],
+            b"read 256\n",
             b"read 010\n",
             b"read 0x10\n",
             b"read +1\n",
             b"read  1\n",
             b"read 1 \n",
             b"read 1\r\n",
+            b"read 1x\n",
+            b"read \n",
             b"Read 1\n",
             b"r 1\n",
             b"alloc 1 w\n",
+            b"alloc 1 rw",
+            b"alloc 1 rwx\n",
             b"alloc 1\n",
             b"switch 1000000000\n",
             b"free 1 # note\n",
             b"show\n",
         ] {
-            assert_eq!(quick(general, 256), None, "{:?}", String::from_utf8_lossy(general));
+            assert_eq!(q(general), None, "{:?}", String::from_utf8_lossy(general));
         }
     }
 

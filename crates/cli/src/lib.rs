@@ -114,8 +114,25 @@ impl Shell {
         out: &mut O,
         err: &mut E,
     ) -> io::Result<Flow> {
+        let mut staged = Vec::new();
+        let flow = self.step(line, line_no, out, err, &mut staged)?;
+        err.write_all(&staged)?;
+        Ok(flow)
+    }
+
+    /// Runs one line. An `ajou` shell appends what it prints on standard error to `staged`
+    /// (lines are assembled there without a copy of run-time length, see `out::Line::put`); the
+    /// caller passes it on to `err`.
+    fn step<O: Write, E: Write>(
+        &mut self,
+        line: &[u8],
+        line_no: usize,
+        out: &mut O,
+        err: &mut E,
+        staged: &mut Vec<u8>,
+    ) -> io::Result<Flow> {
         match self.machine {
-            Machine::Ajou => ajou::execute(self, line, line_no, out, err),
+            Machine::Ajou => ajou::execute(self, line, line_no, out, staged),
             Machine::Mtl458 => mtl458::execute(self, line, line_no, out, err),
         }
     }
@@ -144,31 +161,51 @@ impl Shell {
         // Lines that lie whole in the reader's buffer run in place; only a line cut by the end
         // of the buffer is gathered in `partial` (so memory per line is the line itself).
         let mut partial = Vec::new();
+        // Standard error of an `ajou` run, passed on to `err` in blocks of about STAGE bytes.
+        let mut staged = Vec::with_capacity(STAGE + STAGE / 8);
         let mut line_no = 0usize;
         loop {
             let buf = input.fill_buf()?;
             if buf.is_empty() {
                 if !partial.is_empty() {
-                    self.execute(&partial, line_no + 1, out, err)?;
+                    self.step(&partial, line_no + 1, out, err, &mut staged)?;
                 }
                 break;
             }
             let mut used = 0;
             let mut flow = Flow::Continue;
-            while let Some(nl) = memchr::memchr(b'\n', &buf[used..]) {
-                let end = used + nl + 1;
-                line_no += 1;
-                flow = if partial.is_empty() {
-                    self.execute(&buf[used..end], line_no, out, err)?
-                } else {
-                    partial.extend_from_slice(&buf[used..end]);
-                    let f = self.execute(&partial, line_no, out, err)?;
-                    partial = shrunk(partial);
-                    f
+            while flow == Flow::Continue {
+                let rest = &buf[used..];
+                // An `ajou` line in one of the common shapes is parsed where it lies, which
+                // also finds its end; any other line is cut at its newline first.
+                let quick = match self.machine {
+                    Machine::Ajou if partial.is_empty() => {
+                        ajou::execute_quick(self, rest, line_no + 1, out, &mut staged)?
+                    }
+                    _ => None,
                 };
-                used = end;
-                if flow == Flow::Stop {
-                    break;
+                let (f, len) = match quick {
+                    Some(done) => done,
+                    None => {
+                        let Some(nl) = memchr::memchr(b'\n', rest) else { break };
+                        let line = &rest[..=nl];
+                        let f = if partial.is_empty() {
+                            self.step(line, line_no + 1, out, err, &mut staged)?
+                        } else {
+                            partial.extend_from_slice(line);
+                            let f = self.step(&partial, line_no + 1, out, err, &mut staged)?;
+                            partial = shrunk(partial);
+                            f
+                        };
+                        (f, line.len())
+                    }
+                };
+                line_no += 1;
+                used += len;
+                flow = f;
+                if staged.len() >= STAGE {
+                    err.write_all(&staged)?;
+                    staged = shrunk(staged);
                 }
             }
             if flow == Flow::Stop {
@@ -179,6 +216,7 @@ impl Shell {
             let len = buf.len();
             input.consume(len);
         }
+        err.write_all(&staged)?;
         Ok(self.status())
     }
 
@@ -259,10 +297,13 @@ impl Shell {
     }
 }
 
+/// How much of an `ajou` run's standard error [`Shell::run_script`] gathers before passing it on.
+const STAGE: usize = 1 << 16;
+
 /// `buf` emptied, and given back to the allocator if one huge line made it big.
 fn shrunk(mut buf: Vec<u8>) -> Vec<u8> {
     buf.clear();
-    if buf.capacity() > 1 << 16 { Vec::new() } else { buf }
+    if buf.capacity() > 2 * STAGE { Vec::new() } else { buf }
 }
 
 /// Runs a whole script on a fresh `machine` and returns the exit status: 0 if every command was
