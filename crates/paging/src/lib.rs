@@ -27,4 +27,4 @@ mod table;
 pub use addr::{VirtAddr, Vpn};
 pub use format::{Format, FormatError};
 pub use pte::{FrameTooLarge, Pte, PteFlags};
-pub use table::{LeafTable, MapError, PageTable, UnmapError};
+pub use table::{LeafTable, MapError, PageTable, UnmapError, Walker};

@@ -99,6 +99,15 @@ impl PageTable {
         Ok(PageTable { root, format })
     }
 
+    /// The handle of an existing table, from what [`PageTable::root`] and [`PageTable::format`]
+    /// returned: for owners that keep their tables' roots in a compact form of their own. A
+    /// wrong root is no danger to memory safety: every access through it is bounds-checked
+    /// against the arena.
+    #[inline]
+    pub const fn from_root(root: Pfn, format: Format) -> Self {
+        PageTable { root, format }
+    }
+
     /// The root frame: the directory, or the only leaf of a single-level table.
     #[inline]
     pub fn root(&self) -> Pfn {
@@ -119,12 +128,7 @@ impl PageTable {
     /// its shifts read at run time.
     #[inline]
     pub fn translate(&self, arena: &Arena, vpn: Vpn) -> Option<Pte> {
-        let all = arena.view::<Pte>();
-        match self.format {
-            Format::MTL458 => walk(all, self.root, Format::MTL458, vpn),
-            Format::AJOU => walk(all, self.root, Format::AJOU, vpn),
-            format => walk(all, self.root, format, vpn),
-        }
+        translate_any(arena.view::<Pte>(), self.root, self.format, vpn)
     }
 
     /// Maps `vpn` to `frame` with `flags` (plus [`PteFlags::PRESENT`]), creating the leaf table
@@ -340,8 +344,56 @@ impl PageTable {
     }
 }
 
-/// The walk behind [`PageTable::translate`]: `all` is the arena as one slice of entries.
-/// Always inlined, so that a constant `format` folds every shift and mask.
+/// The simulated MMU of a machine whose page tables all have one format: it walks a table
+/// given only its root frame, for owners that keep roots in a compact form of their own.
+///
+/// It is prepared once from the format so that the walk of a single-level table, the
+/// `mtl458` machine's, takes no shift and no decision on the format: the VPN's range check is
+/// one compare against a number the walker holds, and the VPN then indexes the root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Walker {
+    /// The format's VPN count if it has one level, else 0: no VPN passes the one-level check.
+    flat_vpns: u32,
+    format: Format,
+}
+
+impl Walker {
+    /// The walker for tables of `format`.
+    pub const fn new(format: Format) -> Self {
+        Walker { flat_vpns: if format.has_directory() { 0 } else { format.vpn_count() }, format }
+    }
+
+    /// The format it walks.
+    pub const fn format(&self) -> Format {
+        self.format
+    }
+
+    /// [`PageTable::translate`] for the table whose root is `root`. A root outside the arena
+    /// (such as `u32::MAX`) translates nothing. Always inlined: it is the hot path of every
+    /// simulated access.
+    #[inline(always)]
+    pub fn translate(&self, arena: &Arena, root: Pfn, vpn: Vpn) -> Option<Pte> {
+        let all = arena.view::<Pte>();
+        if vpn.as_u32() < self.flat_vpns {
+            let e = *all.get(root.index() * ENTRIES_PER_FRAME + vpn.index())?;
+            return e.is_present().then_some(e);
+        }
+        translate_any(all, root, self.format, vpn)
+    }
+}
+
+/// The walk for any format, with the two machines' formats compiled for their constants.
+#[inline]
+fn translate_any(all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte> {
+    match format {
+        Format::MTL458 => walk(all, root, Format::MTL458, vpn),
+        Format::AJOU => walk(all, root, Format::AJOU, vpn),
+        format => walk(all, root, format, vpn),
+    }
+}
+
+/// The walk behind [`translate_any`]: `all` is the arena as one slice of entries. Always inlined,
+/// so that a constant `format` folds every shift and mask.
 #[inline(always)]
 fn walk(all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte> {
     if !format.contains(vpn) {

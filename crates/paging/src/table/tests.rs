@@ -37,6 +37,18 @@ fn two_level_creates_leaves_lazily_and_keeps_them() {
 }
 
 #[test]
+fn a_walker_from_no_table_translates_nothing() {
+    let m = machine();
+    for format in [Format::MTL458, Format::AJOU, Format::two_level(2, 3).unwrap()] {
+        let w = Walker::new(format);
+        assert_eq!(w.format(), format);
+        for root in [u32::MAX, m.arena.frames()] {
+            assert_eq!(w.translate(&m.arena, Pfn::new(root), Vpn::new(0)), None, "{format:?} from {root}");
+        }
+    }
+}
+
+#[test]
 fn out_of_range_vpns_are_errors() {
     let mut m = machine();
     let t = PageTable::new(&mut m.arena, &mut m.kernel, Format::AJOU).unwrap();
@@ -170,6 +182,9 @@ fn run_against_model(format: Format, ops: Vec<Op>) -> Result<(), TestCaseError> 
             Op::Translate(v) => {
                 let got = t.translate(&m.arena, Vpn::new(v)).map(|e| (e.frame().as_u32(), e.flags()));
                 prop_assert_eq!(got, model.get(&v).copied());
+                // The walker that owners of bare roots use must agree, on every path it has.
+                let walked = Walker::new(format).translate(&m.arena, t.root(), Vpn::new(v));
+                prop_assert_eq!(walked.map(|e| (e.frame().as_u32(), e.flags())), got);
             }
         }
         let walked: Vec<_> = t.mapped(&m.arena).map(|(v, e)| (v.as_u32(), (e.frame().as_u32(), e.flags()))).collect();
@@ -191,6 +206,11 @@ proptest! {
     #[test]
     fn two_level_matches_a_btreemap(ops in ops(256)) {
         run_against_model(Format::AJOU, ops)?;
+    }
+
+    #[test]
+    fn single_level_of_any_width_matches_a_btreemap(leaf in 1u8..=10, ops in ops(1024)) {
+        run_against_model(Format::single_level(leaf).unwrap(), ops)?;
     }
 
     #[test]
