@@ -30,25 +30,20 @@ impl Kernel {
     /// the address space: on `mtl458` the process is killed. [`AccessError::NoSuchProcess`].
     #[inline]
     pub fn read_mem(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
-        if let Some(e) = self.tlb.lookup(pid, addr) {
-            if let Ok(b) = self.mem.arena.read_byte(PhysAddr::from_parts(e.frame(), addr.page_offset())) {
-                return Ok(b);
-            }
+        let phys = match self.tlb.lookup(pid, addr) {
+            Some((_, phys)) => phys,
+            None => match self.readable(pid, addr) {
+                Some(e) => {
+                    self.tlb.fill(pid, addr, e);
+                    PhysAddr::from_parts(e.frame(), addr.page_offset())
+                }
+                None => return Err(self.read_fault(pid, addr)),
+            },
+        };
+        match self.mem.arena.read_byte(phys) {
+            Ok(b) => Ok(b),
+            Err(_) => Err(self.fault(pid, addr, FaultReason::OutOfRange).into()),
         }
-        self.read_mem_walk(pid, addr)
-    }
-
-    /// `read_mem` past a TLB miss: the table walk (inline: a random access pattern misses
-    /// nearly always), then the fault path (out of line).
-    #[inline]
-    fn read_mem_walk(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
-        if let Some(e) = self.readable(pid, addr) {
-            if let Ok(b) = self.mem.arena.read_byte(PhysAddr::from_parts(e.frame(), addr.page_offset())) {
-                self.tlb.fill(pid, addr, e);
-                return Ok(b);
-            }
-        }
-        Err(self.read_fault(pid, addr))
     }
 
     /// Writes `byte` at `addr` in `pid`'s memory, taking a copy-on-write fault if needed.
@@ -59,19 +54,19 @@ impl Kernel {
     /// copy-on-write copy finds no free frame: nothing changes.
     #[inline]
     pub fn write_mem(&mut self, pid: Pid, addr: VirtAddr, byte: u8) -> Result<(), AccessError> {
-        let e = match self.tlb.lookup(pid, addr) {
-            Some(e) if e.flags().contains(PteFlags::WRITE) => e,
+        let phys = match self.tlb.lookup(pid, addr) {
+            Some((e, phys)) if e.flags().contains(PteFlags::WRITE) => phys,
             _ => {
                 let e = self.writable(pid, addr)?;
                 if e.flags().contains(PteFlags::READ) {
                     self.tlb.fill(pid, addr, e);
                 }
-                e
+                PhysAddr::from_parts(e.frame(), addr.page_offset())
             }
         };
         self.mem
             .arena
-            .write_byte(PhysAddr::from_parts(e.frame(), addr.page_offset()), byte)
+            .write_byte(phys, byte)
             .map_err(|_| AccessError::Fault(self.fault(pid, addr, FaultReason::OutOfRange)))
     }
 
@@ -109,7 +104,7 @@ impl Kernel {
     /// The entry for a read of `addr`, if it is allowed without a fault.
     #[inline]
     fn readable(&self, pid: Pid, addr: VirtAddr) -> Option<Pte> {
-        let e = self.procs.table(pid)?.translate(&self.mem.arena, Vpn::containing(addr)?)?;
+        let e = self.procs.translate(&self.mem.arena, pid, Vpn::containing(addr)?)?;
         e.flags().contains(PteFlags::READ).then_some(e)
     }
 

@@ -165,13 +165,14 @@ impl Kernel {
                 return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated });
             }
         }
-        for (pid, vpn, cached) in self.tlb.entries() {
+        for (pid, vpn, cached, frame) in self.tlb.entries() {
             let actual = u32::try_from(vpn)
                 .ok()
                 .and_then(|v| self.procs.table(pid)?.translate(arena, paging::Vpn::new(v)))
                 .unwrap_or(paging::Pte::EMPTY);
             let vpn = u32::try_from(vpn).unwrap_or(u32::MAX);
-            if cached != actual || !cached.flags().contains(PteFlags::READ) {
+            let wrong_frame = frame != u64::from(cached.frame().as_u32());
+            if cached != actual || !cached.flags().contains(PteFlags::READ) || wrong_frame {
                 return Err(InvariantError::StaleTlb { pid, vpn, cached, actual });
             }
         }

@@ -56,8 +56,8 @@ impl Kernel {
         let mut k = Kernel {
             mem,
             fork_policy: profile.fork_policy,
+            procs: ProcessTable::new(profile.format),
             profile,
-            procs: ProcessTable::default(),
             current: None,
             counters: Counters::default(),
             tlb: Tlb::default(),

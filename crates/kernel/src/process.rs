@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use paging::PageTable;
+use paging::{Format, PageTable, Pte, Vpn, Walker};
+use phys::{Arena, Pfn};
 
 use crate::SegmentSizes;
 
@@ -71,17 +72,34 @@ const DENSE_PIDS: usize = 1024;
 
 /// Live processes by pid.
 ///
-/// `tables` mirrors the page table of every dense pid in 12-byte slots: translation, the hot
-/// path, reads only that, not the whole `Process`.
-#[derive(Debug, Default)]
+/// `roots` mirrors the root frame of every dense pid's page table in 4 bytes (all tables have
+/// the machine's one format): translation, the hot path, reads only that, not the whole
+/// `Process`, and an array of roots is what a single-level walk indexes directly.
+#[derive(Debug)]
 pub(crate) struct ProcessTable {
     dense: Vec<Option<Process>>,
-    tables: Vec<Option<PageTable>>,
+    roots: Vec<u32>,
+    walker: Walker,
     sparse: BTreeMap<Pid, Process>,
     live: usize,
 }
 
+/// A `roots` slot without a process: no frame has this number, so a walk from it fails the
+/// arena's bounds check like any corrupt root would.
+pub(crate) const NO_ROOT: u32 = u32::MAX;
+
 impl ProcessTable {
+    /// An empty table for processes whose page tables have `format`.
+    pub(crate) fn new(format: Format) -> Self {
+        ProcessTable {
+            dense: Vec::new(),
+            roots: Vec::new(),
+            walker: Walker::new(format),
+            sparse: BTreeMap::new(),
+            live: 0,
+        }
+    }
+
     #[inline]
     pub(crate) fn get(&self, pid: Pid) -> Option<&Process> {
         let i = pid.0 as usize;
@@ -91,9 +109,21 @@ impl ProcessTable {
     /// The page table of `pid`: what every access needs, and nothing else.
     #[inline]
     pub(crate) fn table(&self, pid: Pid) -> Option<PageTable> {
-        match self.tables.get(pid.0 as usize) {
-            Some(t) => *t,
+        match self.roots.get(pid.0 as usize) {
+            Some(&NO_ROOT) => None,
+            Some(&root) => Some(PageTable::from_root(Pfn::new(root), self.walker.format())),
             None => self.sparse_get(pid).map(|p| p.table),
+        }
+    }
+
+    /// The present entry for `vpn` in `pid`'s table, if `pid` is live and `vpn` mapped: the
+    /// simulated MMU. A dense pid's walk starts from its `roots` slot and the table's format
+    /// with the machine's [`Walker`]; a free slot's [`NO_ROOT`] fails the walk by itself.
+    #[inline]
+    pub(crate) fn translate(&self, arena: &Arena, pid: Pid, vpn: Vpn) -> Option<Pte> {
+        match self.roots.get(pid.0 as usize) {
+            Some(&root) => self.walker.translate(arena, Pfn::new(root), vpn),
+            None => self.sparse_get(pid)?.table.translate(arena, vpn),
         }
     }
 
@@ -118,11 +148,12 @@ impl ProcessTable {
     pub(crate) fn insert(&mut self, p: Process) {
         let i = p.pid.0 as usize;
         let old = if i < DENSE_PIDS {
+            debug_assert_eq!(p.table.format(), self.walker.format(), "one format per machine");
             if self.dense.len() <= i {
                 self.dense.resize_with(i + 1, || None);
-                self.tables.resize(i + 1, None);
+                self.roots.resize(i + 1, NO_ROOT);
             }
-            self.tables[i] = Some(p.table);
+            self.roots[i] = p.table.root().as_u32();
             self.dense[i].replace(p)
         } else {
             self.sparse.insert(p.pid, p)
@@ -134,8 +165,8 @@ impl ProcessTable {
     pub(crate) fn remove(&mut self, pid: Pid) -> Option<Process> {
         let i = pid.0 as usize;
         let p = if i < DENSE_PIDS {
-            if let Some(t) = self.tables.get_mut(i) {
-                *t = None;
+            if let Some(r) = self.roots.get_mut(i) {
+                *r = NO_ROOT;
             }
             self.dense.get_mut(i).and_then(Option::take)
         } else {
@@ -185,7 +216,7 @@ mod tests {
     #[test]
     fn dense_and_sparse_pids_and_the_lowest_free_one() {
         let mut m = PhysMemory::new(MemoryLayout::AJOU).unwrap();
-        let mut t = ProcessTable::default();
+        let mut t = ProcessTable::new(Format::AJOU);
         let mut table = || PageTable::new(&mut m.arena, &mut m.kernel, Format::AJOU).unwrap();
         assert_eq!(t.lowest_free_pid(), Pid(0));
         t.insert(Process::new(Pid(0), table(), None));

@@ -1180,6 +1180,12 @@ fn check_reports_every_kind_of_corruption() {
     t.protect(&mut k.mem.arena, vpn(0), R).unwrap();
     let actual = k.entry(pid(0), vpn(0)).unwrap();
     assert_eq!(k.check(), Err(InvariantError::StaleTlb { pid: pid(0), vpn: 0, cached, actual }));
+    // A cached entry equal to the table's whose precomputed translation went wrong.
+    let mut k = victim();
+    assert_eq!(k.read_mem(pid(0), va(0)), Ok(b'v'));
+    let cached = k.entry(pid(0), vpn(0)).unwrap();
+    k.tlb.skew(pid(0), va(0), PAGE);
+    assert_eq!(k.check(), Err(InvariantError::StaleTlb { pid: pid(0), vpn: 0, cached, actual: cached }));
     let mut k = victim();
     let ghost = Pte::new(Pfn::new(USER0), P | R).unwrap();
     k.tlb.fill(pid(1), va(5 * PAGE), ghost);

@@ -11,81 +11,107 @@
 //! that hits still checks `WRITE`, which a shared copy-on-write page lacks.
 
 use paging::{Pte, VirtAddr};
-use phys::PAGE_SHIFT;
+use phys::{PAGE_SHIFT, PhysAddr};
 
 use crate::process::Pid;
 
 /// Slots; a power of two. 256 like the TLB of the `ajou` framework's later years.
 const SLOTS: usize = 256;
 
-/// Marks an empty slot: not page-aligned, so no lookup's page can equal it.
+/// Marks an empty slot: past the last page number of any address, so no lookup's can equal it.
 const NO_PAGE: u64 = u64::MAX;
 
-/// The address bits of a page number.
-const PAGE_MASK: u64 = !((1 << PAGE_SHIFT) - 1);
-
-/// One cached translation. The tag is the page's address and the pid, compared whole, so no
-/// address, however large, can alias another page.
+/// One cached translation. The tag is the page number (the address shifted, not masked: the
+/// index needs that number anyway) and the pid, compared whole, so no address, however large,
+/// can alias another page. `delta` is what turns an address of the
+/// page into its physical address by one addition: the frame's start minus the page's (modulo
+/// 2^64), computed once at the fill instead of at every hit.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    page: u64,
+    vpn: u64,
+    delta: u64,
     pid: Pid,
     pte: Pte,
 }
 
-const EMPTY: Slot = Slot { page: NO_PAGE, pid: Pid::new(0), pte: Pte::EMPTY };
+const EMPTY: Slot = Slot { vpn: NO_PAGE, delta: 0, pid: Pid::new(0), pte: Pte::EMPTY };
 
-/// The cache.
+/// The cache. The slots are inline, not boxed: a hit then loads nothing but its slot.
 #[derive(Debug, Clone)]
 pub(crate) struct Tlb {
-    slots: Box<[Slot; SLOTS]>,
+    slots: [Slot; SLOTS],
 }
 
 impl Default for Tlb {
     fn default() -> Self {
-        Tlb { slots: Box::new([EMPTY; SLOTS]) }
+        Tlb { slots: [EMPTY; SLOTS] }
     }
 }
 
+/// The page number of `addr`, unbounded (a [`paging::Vpn`] has only 32 bits).
 #[inline]
-fn index(pid: Pid, addr: VirtAddr) -> usize {
+fn page(addr: VirtAddr) -> u64 {
+    addr.as_u64() >> PAGE_SHIFT
+}
+
+#[inline]
+fn index(pid: Pid, page: u64) -> usize {
     // The pid is mixed in so that the same page of different processes tends to different slots.
-    ((addr.as_u64() >> PAGE_SHIFT) as usize ^ pid.as_u32() as usize) & (SLOTS - 1)
+    (page as usize ^ pid.as_u32() as usize) & (SLOTS - 1)
 }
 
 impl Tlb {
-    /// The cached entry for `addr` in `pid`, if any. It is present and readable.
+    /// The cached entry for `addr` in `pid`, if any, and the physical address `addr` maps to.
+    /// The entry is present and readable.
     #[inline]
-    pub(crate) fn lookup(&self, pid: Pid, addr: VirtAddr) -> Option<Pte> {
-        let slot = &self.slots[index(pid, addr)];
-        (slot.page == addr.as_u64() & PAGE_MASK && slot.pid == pid).then_some(slot.pte)
+    pub(crate) fn lookup(&self, pid: Pid, addr: VirtAddr) -> Option<(Pte, PhysAddr)> {
+        let page = page(addr);
+        let slot = &self.slots[index(pid, page)];
+        (slot.vpn == page && slot.pid == pid).then(|| (slot.pte, PhysAddr::new(addr.as_u64().wrapping_add(slot.delta))))
     }
 
     /// Caches `pte`, the present, readable entry for `addr` in `pid`.
     #[inline]
     pub(crate) fn fill(&mut self, pid: Pid, addr: VirtAddr, pte: Pte) {
-        self.slots[index(pid, addr)] = Slot { page: addr.as_u64() & PAGE_MASK, pid, pte };
+        let vpn = page(addr);
+        let delta = pte.frame().start_address().as_u64().wrapping_sub(vpn << PAGE_SHIFT);
+        self.slots[index(pid, vpn)] = Slot { vpn, delta, pid, pte };
     }
 
     /// Drops the entry for `addr` in `pid`: its table entry changed.
     #[inline]
     pub(crate) fn invalidate(&mut self, pid: Pid, addr: VirtAddr) {
-        let slot = &mut self.slots[index(pid, addr)];
-        if slot.page == addr.as_u64() & PAGE_MASK && slot.pid == pid {
+        let page = page(addr);
+        let slot = &mut self.slots[index(pid, page)];
+        if slot.vpn == page && slot.pid == pid {
             *slot = EMPTY;
         }
     }
 
     /// Drops every entry of `pid`: many of its entries changed, or it ended.
     pub(crate) fn flush_pid(&mut self, pid: Pid) {
-        for slot in self.slots.iter_mut().filter(|s| s.page != NO_PAGE && s.pid == pid) {
+        for slot in self.slots.iter_mut().filter(|s| s.vpn != NO_PAGE && s.pid == pid) {
             *slot = EMPTY;
         }
     }
 
-    /// The cached entries, as (pid, vpn, entry).
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (Pid, u64, Pte)> + '_ {
-        self.slots.iter().filter(|s| s.page != NO_PAGE).map(|s| (s.pid, s.page >> PAGE_SHIFT, s.pte))
+    /// Moves the physical address the entry for `addr` in `pid` translates to by `by` bytes:
+    /// a corruption for `check` to catch.
+    #[cfg(test)]
+    pub(crate) fn skew(&mut self, pid: Pid, addr: VirtAddr, by: u64) {
+        let page = page(addr);
+        let slot = &mut self.slots[index(pid, page)];
+        if slot.vpn == page && slot.pid == pid {
+            slot.delta = slot.delta.wrapping_add(by);
+        }
+    }
+
+    /// The cached entries, as (pid, vpn, entry, the frame its delta maps the page to).
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (Pid, u64, Pte, u64)> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.vpn != NO_PAGE)
+            .map(|s| (s.pid, s.vpn, s.pte, (s.vpn << PAGE_SHIFT).wrapping_add(s.delta) >> PAGE_SHIFT))
     }
 }
 
@@ -104,7 +130,7 @@ mod tests {
         let mut t = Tlb::default();
         let a = VirtAddr::new(5 * 4096 + 7);
         t.fill(Pid::new(1), a, pte(9));
-        assert_eq!(t.lookup(Pid::new(1), VirtAddr::new(5 * 4096)), Some(pte(9)));
+        assert_eq!(t.lookup(Pid::new(1), VirtAddr::new(5 * 4096 + 3)), Some((pte(9), PhysAddr::new(9 * 4096 + 3))));
         assert_eq!(t.lookup(Pid::new(2), a), None);
         assert_eq!(t.lookup(Pid::new(1), VirtAddr::new(6 * 4096)), None);
         // A page past 32 bits of VPN must not alias page 5 through the index.
@@ -121,6 +147,6 @@ mod tests {
         t.fill(Pid::new(3), VirtAddr::new(0), pte(1));
         t.fill(Pid::new(4), VirtAddr::new(4096), pte(2));
         t.flush_pid(Pid::new(3));
-        assert_eq!(t.entries().map(|(p, v, _)| (p.as_u32(), v)).collect::<Vec<_>>(), [(4, 1)]);
+        assert_eq!(t.entries().map(|(p, v, _, f)| (p.as_u32(), v, f)).collect::<Vec<_>>(), [(4, 1, 2)]);
     }
 }
