@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use kernel::{ForkPolicy, Kernel, Pid, Profile, SegmentSizes, VirtAddr, Vpn};
+use paging::{Pte, PteFlags};
 use phys::{Arena, Pfn, PhysAddr};
 
 const PAGE: u64 = kernel::PAGE_SIZE as u64;
@@ -57,6 +58,63 @@ fn sum_kernel(k: &mut Kernel, accesses: &[(Pid, u64)]) -> u8 {
     sum
 }
 
+/// The floor of any simulated MMU on a single-level table: the walk written by hand, with the
+/// roots in a slice and every constant of the `mtl458` format folded, and nothing else (no TLB,
+/// no fault path, no process table). What it costs over `sum_arena` is the price of reading a
+/// page-table entry at all, which no kernel can avoid on a TLB miss.
+#[inline(never)]
+fn floor_walk(arena: &Arena, roots: &[u32], accesses: &[(Pid, u64)]) -> u8 {
+    const READABLE: u32 = PteFlags::PRESENT.bits() | PteFlags::READ.bits();
+    let entries = arena.view::<Pte>();
+    let bytes = arena.bytes();
+    let byte = |pid: Pid, a: u64| {
+        let root = *roots.get(pid.as_u32() as usize)? as usize;
+        let vpn = (a / PAGE) as usize;
+        let e = if vpn < 1024 { entries.get(root * 1024 + vpn)?.bits() } else { 0 };
+        let frame_start = (e & !0xfff) as usize;
+        if e & READABLE == READABLE { bytes.get(frame_start | (a % PAGE) as usize).copied() } else { None }
+    };
+    let mut sum = 0u8;
+    for &(pid, a) in accesses {
+        sum = sum.wrapping_add(byte(pid, a).unwrap_or(0));
+    }
+    sum
+}
+
+/// One slot of [`floor_tlb`]'s cache.
+#[derive(Clone, Copy)]
+struct Slot {
+    vpn: u64,
+    pid: Pid,
+    delta: u64,
+}
+
+/// The floor of a software TLB hit: a direct-mapped cache like the kernel's, filled beforehand,
+/// with its slots and the arena held in registers across the loop (which the kernel, behind
+/// `&mut self`, cannot count on) and no miss path.
+#[inline(never)]
+fn floor_tlb(arena: &Arena, slots: &[Slot; 256], accesses: &[(Pid, u64)]) -> u8 {
+    let bytes = arena.bytes();
+    let mut sum = 0u8;
+    for &(pid, a) in accesses {
+        let vpn = a / PAGE;
+        let s = &slots[(vpn as usize ^ pid.as_u32() as usize) & 255];
+        let hit = s.vpn == vpn && s.pid == pid;
+        sum = sum
+            .wrapping_add(if hit { bytes.get(a.wrapping_add(s.delta) as usize).copied() } else { None }.unwrap_or(0));
+    }
+    sum
+}
+
+/// The roots of the processes in `accesses`, indexed by pid, for [`floor_walk`].
+fn roots_of(k: &Kernel, accesses: &[(Pid, u64)]) -> Vec<u32> {
+    let mut roots = vec![u32::MAX; 128];
+    for &(pid, _) in accesses {
+        roots[pid.as_u32() as usize] = k.process(pid).expect("live process").table().root().as_u32();
+    }
+    roots
+}
+
 #[inline(never)]
 fn sum_arena(arena: &Arena, phys: &[PhysAddr]) -> u8 {
     let mut sum = 0u8;
@@ -72,10 +130,19 @@ fn read_hot(c: &mut Criterion) {
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let accesses: Vec<(Pid, u64)> = (0..4096).map(|_| (pid, rng.next() % (4 * PAGE))).collect();
     let phys: Vec<PhysAddr> = accesses.iter().map(|&(pid, a)| phys_of(&k, pid, a)).collect();
+    let roots = roots_of(&k, &accesses);
+    let mut slots = Box::new([Slot { vpn: u64::MAX, pid: Pid::new(0), delta: 0 }; 256]);
+    for (&(pid, a), p) in accesses.iter().zip(&phys) {
+        let (vpn, frame_start) = (a / PAGE, p.as_u64() / PAGE * PAGE);
+        slots[(vpn as usize ^ pid.as_u32() as usize) & 255] =
+            Slot { vpn, pid, delta: frame_start.wrapping_sub(vpn * PAGE) };
+    }
     let mut g = c.benchmark_group("read_hot");
     g.bench_function("kernel", |b| b.iter(|| black_box(sum_kernel(&mut k, &accesses))));
     let arena = &k.mem().arena;
     g.bench_function("arena", |b| b.iter(|| black_box(sum_arena(arena, &phys))));
+    g.bench_function("floor_tlb", |b| b.iter(|| black_box(floor_tlb(arena, &slots, &accesses))));
+    g.bench_function("floor_walk", |b| b.iter(|| black_box(floor_walk(arena, &roots, &accesses))));
     g.finish();
 }
 
@@ -100,11 +167,13 @@ fn read_random(c: &mut Criterion) {
         })
         .collect();
     let phys: Vec<PhysAddr> = accesses.iter().map(|&(pid, a)| phys_of(&k, pid, a)).collect();
+    let roots = roots_of(&k, &accesses);
     let mut g = c.benchmark_group("read_random");
     g.sample_size(20);
     g.bench_function("kernel", |b| b.iter(|| black_box(sum_kernel(&mut k, &accesses))));
     let arena = &k.mem().arena;
     g.bench_function("arena", |b| b.iter(|| black_box(sum_arena(arena, &phys))));
+    g.bench_function("floor_walk", |b| b.iter(|| black_box(floor_walk(arena, &roots, &accesses))));
     g.finish();
 }
 
