@@ -124,11 +124,18 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
         in_process.push((n, est(&format!("shell/ajou/{n}"))?));
     }
     let figures = Figures {
-        read_hot: (est("read_hot/kernel")? / READ_HOT_PER_ITER, est("read_hot/arena")? / READ_HOT_PER_ITER),
-        read_random: (
-            est("read_random/kernel")? / READ_RANDOM_PER_ITER,
-            est("read_random/arena")? / READ_RANDOM_PER_ITER,
-        ),
+        read_hot: Reads {
+            kernel: est("read_hot/kernel")? / READ_HOT_PER_ITER,
+            arena: est("read_hot/arena")? / READ_HOT_PER_ITER,
+            floor_tlb: Some(est("read_hot/floor_tlb")? / READ_HOT_PER_ITER),
+            floor_walk: est("read_hot/floor_walk")? / READ_HOT_PER_ITER,
+        },
+        read_random: Reads {
+            kernel: est("read_random/kernel")? / READ_RANDOM_PER_ITER,
+            arena: est("read_random/arena")? / READ_RANDOM_PER_ITER,
+            floor_tlb: None,
+            floor_walk: est("read_random/floor_walk")? / READ_RANDOM_PER_ITER,
+        },
         fork_cow: est("fork_1024/cow")?,
         fork_eager: est("fork_1024/eager")?,
         memcpy_4mib: est("fork_1024/memcpy_4mib")?,
@@ -348,12 +355,42 @@ impl Rss {
     }
 }
 
+/// Nanoseconds per read of one read benchmark.
+#[derive(Debug, Clone)]
+struct Reads {
+    kernel: f64,
+    arena: f64,
+    /// The hand-written TLB hit (`floor_tlb` in `benches/kernel.rs`), where it means something.
+    floor_tlb: Option<f64>,
+    /// The hand-written single-level walk (`floor_walk`).
+    floor_walk: f64,
+}
+
+impl Reads {
+    /// The floors as information rows beneath the benchmark's own row.
+    fn floor_rows(&self) -> Vec<Row> {
+        let floor = |what: &str, ns: f64| Row {
+            what: what.into(),
+            kernel: fmt_ns(ns),
+            baseline: fmt_ns(self.arena),
+            ratio: format!("{:.2}×", ns / self.arena),
+            target: "(floor)".into(),
+            met: None,
+        };
+        let mut rows = Vec::new();
+        if let Some(ns) = self.floor_tlb {
+            rows.push(floor("↳ floor: a TLB hit written by hand, its slots and the arena in registers", ns));
+        }
+        rows.push(floor("↳ floor: a single-level walk written by hand, no TLB, no fault path", self.floor_walk));
+        rows
+    }
+}
+
 /// Every figure of one run.
 #[derive(Debug, Clone)]
 struct Figures {
-    /// (kernel, arena) nanoseconds per read.
-    read_hot: (f64, f64),
-    read_random: (f64, f64),
+    read_hot: Reads,
+    read_random: Reads,
     fork_cow: f64,
     fork_eager: f64,
     memcpy_4mib: f64,
@@ -515,15 +552,20 @@ fn ratio_row(what: &str, kernel: f64, baseline: f64, limit: f64) -> Row {
 
 /// The report: the main table, the scaling tables, the machine facts.
 fn render(f: &Figures, facts: &Facts) -> String {
-    let mut rows = vec![
-        ratio_row("`read_mem`, hot working set (1 process, 4 pages), per read", f.read_hot.0, f.read_hot.1, 4.0),
-        ratio_row(
-            "`read_mem` at random addresses over 64 processes filling the machine, per read",
-            f.read_random.0,
-            f.read_random.1,
-            1.5,
-        ),
-    ];
+    let mut rows = vec![ratio_row(
+        "`read_mem`, hot working set (1 process, 4 pages), per read",
+        f.read_hot.kernel,
+        f.read_hot.arena,
+        4.0,
+    )];
+    rows.extend(f.read_hot.floor_rows());
+    rows.push(ratio_row(
+        "`read_mem` at random addresses over 64 processes filling the machine, per read",
+        f.read_random.kernel,
+        f.read_random.arena,
+        1.5,
+    ));
+    rows.extend(f.read_random.floor_rows());
     let speedup = f.fork_eager / f.fork_cow;
     rows.push(Row {
         what: "copy-on-write fork, 1,024 pages mapped (baseline: eager fork)".into(),
