@@ -388,8 +388,15 @@ fn translate_any(all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte
     match format {
         Format::MTL458 => walk(all, root, Format::MTL458, vpn),
         Format::AJOU => walk(all, root, Format::AJOU, vpn),
-        format => walk(all, root, format, vpn),
+        format => walk_any(all, root, format, vpn),
     }
+}
+
+/// [`walk`] with the format's shifts read at run time: out of line, so that callers' loops do
+/// not carry its code and registers for formats no shipped machine has.
+#[inline(never)]
+fn walk_any(all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte> {
+    walk(all, root, format, vpn)
 }
 
 /// The walk behind [`translate_any`]: `all` is the arena as one slice of entries. Always inlined,
