@@ -142,7 +142,7 @@ fn unreachable_tokens() {
 }
 
 /// A command in the shape that generated and hand-written scripts almost always use: the full
-/// lower-case name, one space, a plain decimal number and, for `alloc`, ` r` or ` rw`.
+/// lower-case name, one space, a decimal number of up to three digits and, for `alloc`, ` r` or ` rw`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Quick {
     Alloc { vpn: Vpn, write: bool },
@@ -162,10 +162,26 @@ enum Quick {
 /// `c_number` reads as the same decimal value (no sign, no leading zero) and valid VPNs, and
 /// leaves every error and every other spelling to the general path.
 fn quick(text: &[u8], vpn_count: u32) -> Option<(Quick, usize)> {
-    /// The number after the command word, and what follows it.
+    /// The number of one to three digits after the command word, and what follows it.
+    ///
+    /// Computed for each possible length and selected, rather than in a loop over the digits:
+    /// the lengths of random VPNs vary from line to line, and a loop exit that the branch
+    /// predictor cannot guess costs more than the arithmetic. (Three digits cover every VPN and
+    /// the pids of any realistic script; a longer number takes the general path.)
     fn number(rest: &[u8]) -> Option<(u32, &[u8])> {
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        Some((decimal(&rest[..digits])?, &rest[digits..]))
+        let digit = |i: usize| rest.get(i).filter(|b| b.is_ascii_digit()).map(|&b| u32::from(b - b'0'));
+        let [d0, d1, d2] = [digit(0), digit(1), digit(2)];
+        let (len, n) = match (d0, d1, d2) {
+            (Some(a), Some(b), Some(c)) => (3, a * 100 + b * 10 + c),
+            (Some(a), Some(b), None) => (2, a * 10 + b),
+            (Some(a), None, _) => (1, a),
+            (None, ..) => return None,
+        };
+        // No fourth digit, and no leading zero (`c_number` would read the word as octal).
+        if digit(3).is_some() || (len > 1 && d0 == Some(0)) {
+            return None;
+        }
+        Some((n, &rest[len..]))
     }
     let vpn = |n: u32| (n < vpn_count).then(|| Vpn::new(n));
     // The length of the line, if `rest` (after the number) is `end` and a newline.
@@ -195,15 +211,6 @@ fn quick(text: &[u8], vpn_count: u32) -> Option<(Quick, usize)> {
         return None;
     };
     Some((cmd, line_end(rest, b"")?))
-}
-
-/// The value of `digits` (ASCII digits only), if there are one to nine of them (so it fits in
-/// a `u32`) without a leading zero (which `c_number` would read as octal) unless it is `0`.
-fn decimal(digits: &[u8]) -> Option<u32> {
-    if digits.is_empty() || digits.len() > 9 || (digits[0] == b'0' && digits.len() > 1) {
-        return None;
-    }
-    Some(digits.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0')))
 }
 
 /// `Unknown command <word>`, with the word lower-cased as the framework lower-cases the line.
@@ -695,7 +702,7 @@ mod tests {
         assert_eq!(q(b"write 0\n"), Some((Quick::Access(v(0), Access::Write), 8)));
         assert_eq!(q(b"free 17\n"), Some((Quick::Free(v(17)), 8)));
         assert_eq!(q(b"switch 229\n"), Some((Quick::Switch(Pid::new(229)), 11)));
-        assert_eq!(q(b"switch 999999999\n"), Some((Quick::Switch(Pid::new(999_999_999)), 17)));
+        assert_eq!(q(b"switch 0\n"), Some((Quick::Switch(Pid::new(0)), 9)));
         assert_eq!(q(b"alloc 87 rw\n"), Some((Quick::Alloc { vpn: v(87), write: true }, 12)));
         assert_eq!(q(b"alloc 3 r\nread 3\n"), Some((Quick::Alloc { vpn: v(3), write: false }, 10)));
         for general in [
@@ -715,7 +722,9 @@ mod tests {
             b"alloc 1 rw",
             b"alloc 1 rwx\n",
             b"alloc 1\n",
-            b"switch 1000000000\n",
+            b"switch 1000\n",
+            b"switch 01\n",
+            b"read 00\n",
             b"free 1 # note\n",
             b"show\n",
         ] {
