@@ -104,7 +104,7 @@ impl Kernel {
     /// The entry for a read of `addr`, if it is allowed without a fault.
     #[inline]
     fn readable(&self, pid: Pid, addr: VirtAddr) -> Option<Pte> {
-        let e = self.procs.translate(&self.mem.arena, pid, Vpn::containing(addr)?)?;
+        let e = self.procs.translate(&self.mem.arena, pid, addr)?;
         e.flags().contains(PteFlags::READ).then_some(e)
     }
 

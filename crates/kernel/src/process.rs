@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use paging::{Format, PageTable, Pte, Vpn, Walker};
+use paging::{Format, PageTable, Pte, VirtAddr, Vpn, Walker};
 use phys::{Arena, Pfn};
 
 use crate::SegmentSizes;
@@ -116,14 +116,14 @@ impl ProcessTable {
         }
     }
 
-    /// The present entry for `vpn` in `pid`'s table, if `pid` is live and `vpn` mapped: the
+    /// The present entry for `addr` in `pid`'s table, if `pid` is live and its page mapped: the
     /// simulated MMU. A dense pid's walk starts from its `roots` slot and the table's format
     /// with the machine's [`Walker`]; a free slot's [`NO_ROOT`] fails the walk by itself.
     #[inline]
-    pub(crate) fn translate(&self, arena: &Arena, pid: Pid, vpn: Vpn) -> Option<Pte> {
+    pub(crate) fn translate(&self, arena: &Arena, pid: Pid, addr: VirtAddr) -> Option<Pte> {
         match self.roots.get(pid.0 as usize) {
-            Some(&root) => self.walker.translate(arena, Pfn::new(root), vpn),
-            None => self.sparse_get(pid)?.table.translate(arena, vpn),
+            Some(&root) => self.walker.translate(arena, Pfn::new(root), addr),
+            None => self.sparse_get(pid)?.table.translate(arena, Vpn::containing(addr)?),
         }
     }
 

@@ -7,7 +7,7 @@
 
 use phys::{AddressError, AllocError, Arena, FrameAllocator, FreeError, Pfn};
 
-use crate::{Format, FrameTooLarge, Pte, PteFlags, Vpn};
+use crate::{Format, FrameTooLarge, Pte, PteFlags, VirtAddr, Vpn};
 
 /// Entries in one frame: the stride of a table in the arena's flat view of entries.
 const ENTRIES_PER_FRAME: usize = phys::PAGE_SIZE / size_of::<Pte>();
@@ -368,17 +368,20 @@ impl Walker {
         self.format
     }
 
-    /// [`PageTable::translate`] for the table whose root is `root`. A root outside the arena
-    /// (such as `u32::MAX`) translates nothing. Always inlined: it is the hot path of every
-    /// simulated access.
+    /// The present entry mapping the page that holds `addr` in the table whose root is `root`,
+    /// as [`PageTable::translate`] gives it. A root outside the arena (such as `u32::MAX`)
+    /// translates nothing. It takes the address, not a [`Vpn`], so that one compare checks a
+    /// single-level table's range and an address too large for any VPN alike. Always inlined:
+    /// it is the hot path of every simulated access.
     #[inline(always)]
-    pub fn translate(&self, arena: &Arena, root: Pfn, vpn: Vpn) -> Option<Pte> {
+    pub fn translate(&self, arena: &Arena, root: Pfn, addr: VirtAddr) -> Option<Pte> {
         let all = arena.view::<Pte>();
-        if vpn.as_u32() < self.flat_vpns {
-            let e = *all.get(root.index() * ENTRIES_PER_FRAME + vpn.index())?;
+        let page = addr.as_u64() >> phys::PAGE_SHIFT;
+        if page < u64::from(self.flat_vpns) {
+            let e = *all.get(root.index() * ENTRIES_PER_FRAME + page as usize)?;
             return e.is_present().then_some(e);
         }
-        translate_any(all, root, self.format, vpn)
+        translate_any(all, root, self.format, Vpn::containing(addr)?)
     }
 }
 

@@ -43,7 +43,22 @@ fn a_walker_from_no_table_translates_nothing() {
         let w = Walker::new(format);
         assert_eq!(w.format(), format);
         for root in [u32::MAX, m.arena.frames()] {
-            assert_eq!(w.translate(&m.arena, Pfn::new(root), Vpn::new(0)), None, "{format:?} from {root}");
+            assert_eq!(w.translate(&m.arena, Pfn::new(root), VirtAddr::new(0)), None, "{format:?} from {root}");
+        }
+    }
+}
+
+#[test]
+fn a_walker_never_truncates_an_address_to_a_mapped_page() {
+    let mut m = machine();
+    for format in [Format::MTL458, Format::AJOU] {
+        let t = PageTable::new(&mut m.arena, &mut m.kernel, format).unwrap();
+        t.map(&mut m.arena, &mut m.kernel, Vpn::new(0), Pfn::new(7), PteFlags::READ).unwrap();
+        let w = Walker::new(format);
+        assert_eq!(w.translate(&m.arena, t.root(), VirtAddr::new(9)).map(Pte::frame), Some(Pfn::new(7)));
+        // Page 2^32 and page 2^32 + vpn_count would be page 0 in 32 bits or modulo the table.
+        for page in [1u64 << 32, (1 << 32) + u64::from(format.vpn_count()), u64::from(format.vpn_count())] {
+            assert_eq!(w.translate(&m.arena, t.root(), VirtAddr::new(page << 12)), None, "{format:?} page {page}");
         }
     }
 }
@@ -183,7 +198,11 @@ fn run_against_model(format: Format, ops: Vec<Op>) -> Result<(), TestCaseError> 
                 let got = t.translate(&m.arena, Vpn::new(v)).map(|e| (e.frame().as_u32(), e.flags()));
                 prop_assert_eq!(got, model.get(&v).copied());
                 // The walker that owners of bare roots use must agree, on every path it has.
-                let walked = Walker::new(format).translate(&m.arena, t.root(), Vpn::new(v));
+                let walked = Walker::new(format).translate(
+                    &m.arena,
+                    t.root(),
+                    VirtAddr::new(Vpn::new(v).start_address().as_u64() + 5),
+                );
                 prop_assert_eq!(walked.map(|e| (e.frame().as_u32(), e.flags())), got);
             }
         }
