@@ -177,8 +177,9 @@ fn quick(text: &[u8], vpn_count: u32) -> Option<(Quick, usize)> {
             (Some(a), None, _) => (1, a),
             (None, ..) => return None,
         };
-        // No fourth digit, and no leading zero (`c_number` would read the word as octal).
-        if digit(3).is_some() || (len > 1 && d0 == Some(0)) {
+        // No fourth digit after three (past a shorter number, `rest` may already hold the next
+        // line), and no leading zero (`c_number` would read the word as octal).
+        if (len == 3 && digit(3).is_some()) || (len > 1 && d0 == Some(0)) {
             return None;
         }
         Some((n, &rest[len..]))
@@ -705,6 +706,9 @@ mod tests {
         assert_eq!(q(b"switch 0\n"), Some((Quick::Switch(Pid::new(0)), 9)));
         assert_eq!(q(b"alloc 87 rw\n"), Some((Quick::Alloc { vpn: v(87), write: true }, 12)));
         assert_eq!(q(b"alloc 3 r\nread 3\n"), Some((Quick::Alloc { vpn: v(3), write: false }, 10)));
+        // What follows the line does not matter, even digits (a line that starts with a number).
+        assert_eq!(q(b"free 5\n77\n"), Some((Quick::Free(v(5)), 7)));
+        assert_eq!(q(b"read 42\n7\n"), Some((Quick::Access(v(42), Access::Read), 8)));
         for general in [
             &b"read 1"[..],
             b"read 256\n",
