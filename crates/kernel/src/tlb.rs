@@ -21,30 +21,25 @@ const SLOTS: usize = 256;
 /// Marks an empty slot: past the last page number of any address, so no lookup's can equal it.
 const NO_PAGE: u64 = u64::MAX;
 
-/// One cached translation. The tag is the page number (the address shifted, not masked: the
-/// index needs that number anyway) and the pid, compared whole, so no address, however large,
-/// can alias another page. `delta` is what turns an address of the
-/// page into its physical address by one addition: the frame's start minus the page's (modulo
-/// 2^64), computed once at the fill instead of at every hit.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    vpn: u64,
-    delta: u64,
-    pid: Pid,
-    pte: Pte,
-}
-
-const EMPTY: Slot = Slot { vpn: NO_PAGE, delta: 0, pid: Pid::new(0), pte: Pte::EMPTY };
-
-/// The cache. The slots are inline, not boxed: a hit then loads nothing but its slot.
+/// The cache, direct-mapped: slot `i` caches one translation, its tag being `vpns[i]` (the page
+/// number: the address shifted, not masked, since the index needs that number anyway) and
+/// `pids[i]`, compared whole, so no address, however large, can alias another page.
+/// `deltas[i]` turns an address of the page into its physical address by one addition: the
+/// frame's start minus the page's (modulo 2^64), computed once at the fill instead of at every
+/// hit. The fields are separate arrays rather than an array of slots so that every access is
+/// one load with the index scaled in the address, with no slot address to compute; and they
+/// are inline, not boxed, so a hit loads nothing else.
 #[derive(Debug, Clone)]
 pub(crate) struct Tlb {
-    slots: [Slot; SLOTS],
+    vpns: [u64; SLOTS],
+    deltas: [u64; SLOTS],
+    pids: [Pid; SLOTS],
+    ptes: [Pte; SLOTS],
 }
 
 impl Default for Tlb {
     fn default() -> Self {
-        Tlb { slots: [EMPTY; SLOTS] }
+        Tlb { vpns: [NO_PAGE; SLOTS], deltas: [0; SLOTS], pids: [Pid::new(0); SLOTS], ptes: [Pte::EMPTY; SLOTS] }
     }
 }
 
@@ -61,37 +56,52 @@ fn index(pid: Pid, page: u64) -> usize {
 }
 
 impl Tlb {
+    /// The slot caching `page` of `pid`, if any.
+    #[inline]
+    fn slot(&self, pid: Pid, page: u64) -> Option<usize> {
+        let i = index(pid, page);
+        (self.vpns[i] == page && self.pids[i] == pid).then_some(i)
+    }
+
     /// The cached entry for `addr` in `pid`, if any, and the physical address `addr` maps to.
     /// The entry is present and readable.
     #[inline]
     pub(crate) fn lookup(&self, pid: Pid, addr: VirtAddr) -> Option<(Pte, PhysAddr)> {
-        let page = page(addr);
-        let slot = &self.slots[index(pid, page)];
-        (slot.vpn == page && slot.pid == pid).then(|| (slot.pte, PhysAddr::new(addr.as_u64().wrapping_add(slot.delta))))
+        let i = self.slot(pid, page(addr))?;
+        Some((self.ptes[i], PhysAddr::new(addr.as_u64().wrapping_add(self.deltas[i]))))
     }
 
     /// Caches `pte`, the present, readable entry for `addr` in `pid`.
     #[inline]
     pub(crate) fn fill(&mut self, pid: Pid, addr: VirtAddr, pte: Pte) {
         let vpn = page(addr);
-        let delta = pte.frame().start_address().as_u64().wrapping_sub(vpn << PAGE_SHIFT);
-        self.slots[index(pid, vpn)] = Slot { vpn, delta, pid, pte };
+        let i = index(pid, vpn);
+        self.vpns[i] = vpn;
+        self.deltas[i] = pte.frame().start_address().as_u64().wrapping_sub(vpn << PAGE_SHIFT);
+        self.pids[i] = pid;
+        self.ptes[i] = pte;
+    }
+
+    /// Drops slot `i`.
+    #[inline]
+    fn clear(&mut self, i: usize) {
+        self.vpns[i] = NO_PAGE;
     }
 
     /// Drops the entry for `addr` in `pid`: its table entry changed.
     #[inline]
     pub(crate) fn invalidate(&mut self, pid: Pid, addr: VirtAddr) {
-        let page = page(addr);
-        let slot = &mut self.slots[index(pid, page)];
-        if slot.vpn == page && slot.pid == pid {
-            *slot = EMPTY;
+        if let Some(i) = self.slot(pid, page(addr)) {
+            self.clear(i);
         }
     }
 
     /// Drops every entry of `pid`: many of its entries changed, or it ended.
     pub(crate) fn flush_pid(&mut self, pid: Pid) {
-        for slot in self.slots.iter_mut().filter(|s| s.vpn != NO_PAGE && s.pid == pid) {
-            *slot = EMPTY;
+        for i in 0..SLOTS {
+            if self.pids[i] == pid {
+                self.clear(i);
+            }
         }
     }
 
@@ -99,19 +109,17 @@ impl Tlb {
     /// a corruption for `check` to catch.
     #[cfg(test)]
     pub(crate) fn skew(&mut self, pid: Pid, addr: VirtAddr, by: u64) {
-        let page = page(addr);
-        let slot = &mut self.slots[index(pid, page)];
-        if slot.vpn == page && slot.pid == pid {
-            slot.delta = slot.delta.wrapping_add(by);
+        if let Some(i) = self.slot(pid, page(addr)) {
+            self.deltas[i] = self.deltas[i].wrapping_add(by);
         }
     }
 
     /// The cached entries, as (pid, vpn, entry, the frame its delta maps the page to).
     pub(crate) fn entries(&self) -> impl Iterator<Item = (Pid, u64, Pte, u64)> + '_ {
-        self.slots
-            .iter()
-            .filter(|s| s.vpn != NO_PAGE)
-            .map(|s| (s.pid, s.vpn, s.pte, (s.vpn << PAGE_SHIFT).wrapping_add(s.delta) >> PAGE_SHIFT))
+        (0..SLOTS).filter(|&i| self.vpns[i] != NO_PAGE).map(|i| {
+            let vpn = self.vpns[i];
+            (self.pids[i], vpn, self.ptes[i], (vpn << PAGE_SHIFT).wrapping_add(self.deltas[i]) >> PAGE_SHIFT)
+        })
     }
 }
 
