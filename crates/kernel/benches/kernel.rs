@@ -81,27 +81,26 @@ fn floor_walk(arena: &Arena, roots: &[u32], accesses: &[(Pid, u64)]) -> u8 {
     sum
 }
 
-/// One slot of [`floor_tlb`]'s cache.
-#[derive(Clone, Copy)]
-struct Slot {
-    vpn: u64,
-    pid: Pid,
-    delta: u64,
+/// [`floor_tlb`]'s cache: the kernel's layout, one array per field.
+struct Slots {
+    vpns: [u64; 256],
+    pids: [Pid; 256],
+    deltas: [u64; 256],
 }
 
 /// The floor of a software TLB hit: a direct-mapped cache like the kernel's, filled beforehand,
-/// with its slots and the arena held in registers across the loop (which the kernel, behind
+/// with its arrays and the arena held in registers across the loop (which the kernel, behind
 /// `&mut self`, cannot count on) and no miss path.
 #[inline(never)]
-fn floor_tlb(arena: &Arena, slots: &[Slot; 256], accesses: &[(Pid, u64)]) -> u8 {
+fn floor_tlb(arena: &Arena, slots: &Slots, accesses: &[(Pid, u64)]) -> u8 {
     let bytes = arena.bytes();
     let mut sum = 0u8;
     for &(pid, a) in accesses {
         let vpn = a / PAGE;
-        let s = &slots[(vpn as usize ^ pid.as_u32() as usize) & 255];
-        let hit = s.vpn == vpn && s.pid == pid;
-        sum = sum
-            .wrapping_add(if hit { bytes.get(a.wrapping_add(s.delta) as usize).copied() } else { None }.unwrap_or(0));
+        let i = (vpn as usize ^ pid.as_u32() as usize) & 255;
+        let hit = slots.vpns[i] == vpn && slots.pids[i] == pid;
+        let byte = if hit { bytes.get(a.wrapping_add(slots.deltas[i]) as usize).copied() } else { None };
+        sum = sum.wrapping_add(byte.unwrap_or(0));
     }
     sum
 }
@@ -131,11 +130,11 @@ fn read_hot(c: &mut Criterion) {
     let accesses: Vec<(Pid, u64)> = (0..4096).map(|_| (pid, rng.next() % (4 * PAGE))).collect();
     let phys: Vec<PhysAddr> = accesses.iter().map(|&(pid, a)| phys_of(&k, pid, a)).collect();
     let roots = roots_of(&k, &accesses);
-    let mut slots = Box::new([Slot { vpn: u64::MAX, pid: Pid::new(0), delta: 0 }; 256]);
+    let mut slots = Box::new(Slots { vpns: [u64::MAX; 256], pids: [Pid::new(0); 256], deltas: [0; 256] });
     for (&(pid, a), p) in accesses.iter().zip(&phys) {
         let (vpn, frame_start) = (a / PAGE, p.as_u64() / PAGE * PAGE);
-        slots[(vpn as usize ^ pid.as_u32() as usize) & 255] =
-            Slot { vpn, pid, delta: frame_start.wrapping_sub(vpn * PAGE) };
+        let i = (vpn as usize ^ pid.as_u32() as usize) & 255;
+        (slots.vpns[i], slots.pids[i], slots.deltas[i]) = (vpn, pid, frame_start.wrapping_sub(vpn * PAGE));
     }
     let mut g = c.benchmark_group("read_hot");
     g.bench_function("kernel", |b| b.iter(|| black_box(sum_kernel(&mut k, &accesses))));
