@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use kernel::{Access, AccessError, MapPageError, Perm, Pid, PoolKind, SwitchOutcome, Vpn};
 
-use crate::out::Line;
+use crate::out::{Line, Sink};
 use crate::parse::{BadNumber, Shown, Tokens, c_number, is, rw_letters};
 use crate::{Flow, Shell};
 
@@ -17,12 +17,12 @@ use crate::{Flow, Shell};
 const MAX_TOKENS: usize = 3;
 
 /// One line of `ajou` input.
-pub(crate) fn execute<O: Write>(
+pub(crate) fn execute<O: Write, S: Sink>(
     sh: &mut Shell,
     line: &[u8],
     line_no: usize,
     out: &mut O,
-    err: &mut Vec<u8>,
+    err: &mut S,
 ) -> io::Result<Flow> {
     match execute_quick(sh, line, line_no, out, err)? {
         Some((flow, len)) if len == line.len() => Ok(flow),
@@ -35,12 +35,12 @@ pub(crate) fn execute<O: Write>(
 ///
 /// [`Shell::run_script`] calls this on the unread rest of its buffer, so that the common lines
 /// are found and parsed in one pass, without a separate search for their end.
-pub(crate) fn execute_quick<O: Write>(
+pub(crate) fn execute_quick<O: Write, S: Sink>(
     sh: &mut Shell,
     text: &[u8],
     line_no: usize,
     out: &mut O,
-    err: &mut Vec<u8>,
+    err: &mut S,
 ) -> io::Result<Option<(Flow, usize)>> {
     let Some((cmd, len)) = quick(text, sh.kernel.profile().format.vpn_count()) else { return Ok(None) };
     let flow = match cmd {
@@ -53,7 +53,13 @@ pub(crate) fn execute_quick<O: Write>(
 }
 
 /// One line of `ajou` input, any spelling: split into words as the framework splits them.
-fn general<O: Write>(sh: &mut Shell, line: &[u8], line_no: usize, out: &mut O, err: &mut Vec<u8>) -> io::Result<Flow> {
+fn general<O: Write, S: Sink>(
+    sh: &mut Shell,
+    line: &[u8],
+    line_no: usize,
+    out: &mut O,
+    err: &mut S,
+) -> io::Result<Flow> {
     let t = Tokens::<MAX_TOKENS>::c_string(line);
     if t.more() {
         sh.error(out, line_no, format_args!("too many words: a command has at most {MAX_TOKENS}"))?;
@@ -255,13 +261,13 @@ fn current<O: Write>(sh: &mut Shell, line_no: usize, out: &mut O) -> io::Result<
 }
 
 /// `alloc VPN FLAGS`: `alloc %3u --> %-3u`; an allocated VPN or full memory ends the run.
-fn alloc<O: Write>(
+fn alloc<O: Write, S: Sink>(
     sh: &mut Shell,
     vpn: Vpn,
     write: bool,
     line_no: usize,
     out: &mut O,
-    err: &mut Vec<u8>,
+    err: &mut S,
 ) -> io::Result<Flow> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(Flow::Continue) };
     // Valid implies readable on this machine: `alloc VPN w` maps a read/write page.
@@ -276,14 +282,14 @@ fn alloc<O: Write>(
         Ok(pfn) => {
             let mut l = Line::new();
             l.text(b"alloc ").right(u64::from(vpn.as_u32()), 3, b' ').text(b" --> ");
-            l.left(u64::from(pfn.as_u32()), 3).text(b"\n").put(err);
+            err.line(l.left(u64::from(pfn.as_u32()), 3).text(b"\n"))?;
             Ok(Flow::Continue)
         }
         Err(MapPageError::AlreadyMapped { vpn, frame }) => {
             sh.failed = true;
             let mut l = Line::new();
             l.num(u64::from(vpn.as_u32())).text(b" is already allocated to ").num(u64::from(frame.as_u32()));
-            l.text(b"\n").put(err);
+            err.line(l.text(b"\n"))?;
             Ok(Flow::Stop)
         }
         Err(MapPageError::OutOfMemory { pool: PoolKind::User }) => {
@@ -301,7 +307,7 @@ fn alloc<O: Write>(
 }
 
 /// `free VPN`: `free %u (pfn %u)` before freeing, or `%u is not allocated`.
-fn free<O: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &mut Vec<u8>) -> io::Result<()> {
+fn free<O: Write, S: Sink>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &mut S) -> io::Result<()> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
     // Without the TLB the frame printed is the table's: unmapping first walks the table once
     // instead of twice (a table load that misses the cache is most of a `free`), and the line
@@ -312,11 +318,11 @@ fn free<O: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &m
         match sh.kernel.unmap_page(pid, vpn) {
             Ok(frame) => {
                 l.text(b"free ").num(u64::from(vpn.as_u32())).text(b" (pfn ").num(u64::from(frame.as_u32()));
-                l.text(b")\n").put(err);
+                err.line(l.text(b")\n"))?;
             }
             Err(_) => {
                 sh.failed = true;
-                l.num(u64::from(vpn.as_u32())).text(b" is not allocated\n").put(err);
+                err.line(l.num(u64::from(vpn.as_u32())).text(b" is not allocated\n"))?;
             }
         }
         return Ok(());
@@ -331,7 +337,7 @@ fn free<O: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &m
     match frame {
         Some(frame) => {
             l.text(b"free ").num(u64::from(vpn.as_u32())).text(b" (pfn ").num(u64::from(frame.as_u32()));
-            l.text(b")\n").put(err);
+            err.line(l.text(b")\n"))?;
             if let Some(t) = &mut sh.tlb {
                 t.remove(vpn);
             }
@@ -341,7 +347,7 @@ fn free<O: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &m
         }
         _ => {
             sh.failed = true;
-            l.num(u64::from(vpn.as_u32())).text(b" is not allocated\n").put(err);
+            err.line(l.num(u64::from(vpn.as_u32())).text(b" is not allocated\n"))?;
         }
     }
     Ok(())
@@ -351,13 +357,13 @@ fn free<O: Write>(sh: &mut Shell, vpn: Vpn, line_no: usize, out: &mut O, err: &m
 ///
 /// A refused access is the simulated machine's answer, not an error of the script; running
 /// out of frames for a copy-on-write copy is (the framework would have crashed).
-fn access<O: Write>(
+fn access<O: Write, S: Sink>(
     sh: &mut Shell,
     vpn: Vpn,
     kind: Access,
     line_no: usize,
     out: &mut O,
-    err: &mut Vec<u8>,
+    err: &mut S,
 ) -> io::Result<()> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
     let n = u64::from(vpn.as_u32());
@@ -365,7 +371,7 @@ fn access<O: Write>(
     // With the TLB, a hit answers without the page table, as the framework's MMU did.
     if let Some(pfn) = sh.tlb.as_ref().and_then(|t| t.lookup(vpn)) {
         l.text(b"o | ").right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n");
-        l.put(err);
+        err.line(&l)?;
         return Ok(());
     }
     match sh.kernel.touch(pid, vpn, kind) {
@@ -374,14 +380,14 @@ fn access<O: Write>(
                 t.insert(vpn, pfn);
                 l.text(b"x | ");
             }
-            l.right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n").put(err);
+            err.line(l.right(n, 3, b' ').text(b" --> ").left(u64::from(pfn.as_u32()), 3).text(b"\n"))?;
             Ok(())
         }
         Err(e) => {
             if !matches!(e, AccessError::Fault(_)) {
                 sh.failed = true;
             }
-            l.text(b"Unable to access ").num(n).text(b"\n").put(err);
+            err.line(l.text(b"Unable to access ").num(n).text(b"\n"))?;
             Ok(())
         }
     }
@@ -418,10 +424,10 @@ fn switch<O: Write>(sh: &mut Shell, pid: Pid, line_no: usize, out: &mut O) -> io
 /// `show`: the current page table. Entries go to standard error, the blank line after each
 /// inner table to standard output, exactly as the framework splits them. Reading a script,
 /// invalid entries are skipped.
-fn show<O: Write>(sh: &mut Shell, line_no: usize, out: &mut O, err: &mut Vec<u8>) -> io::Result<()> {
+fn show<O: Write, S: Sink>(sh: &mut Shell, line_no: usize, out: &mut O, err: &mut S) -> io::Result<()> {
     let Some(pid) = current(sh, line_no, out)? else { return Ok(()) };
     let mut l = Line::new();
-    l.text(b"\n*** PID ").num(u64::from(pid.as_u32())).text(b" ***\n").put(err);
+    err.line(l.text(b"\n*** PID ").num(u64::from(pid.as_u32())).text(b" ***\n"))?;
     let verbose = sh.interactive;
     let Ok(leaves) = sh.kernel.leaf_tables(pid) else { return Ok(()) };
     for leaf in leaves {
@@ -434,7 +440,7 @@ fn show<O: Write>(sh: &mut Shell, line_no: usize, out: &mut O, err: &mut Vec<u8>
             l.right(leaf.dir_index as u64, 2, b'0').text(b":").right(j as u64, 2, b'0').text(b" ");
             l.text(if e.is_present() { b"v" } else { b" " });
             l.text(if f.contains(kernel::PteFlags::WRITE) { b"w" } else { b" " });
-            l.text(b" | ").left(u64::from(e.frame().as_u32()), 3).text(b"\n").put(err);
+            err.line(l.text(b" | ").left(u64::from(e.frame().as_u32()), 3).text(b"\n"))?;
         }
         out.write_all(b"\n")?;
     }
@@ -442,21 +448,21 @@ fn show<O: Write>(sh: &mut Shell, line_no: usize, out: &mut O, err: &mut Vec<u8>
 }
 
 /// `tlb` (TLB mode only): `%3d -> %-3d` for every valid entry.
-fn show_tlb(sh: &Shell, err: &mut Vec<u8>) -> io::Result<()> {
+fn show_tlb<S: Sink>(sh: &Shell, err: &mut S) -> io::Result<()> {
     let Some(tlb) = &sh.tlb else { return Ok(()) };
     for (vpn, pfn) in tlb.valid() {
         let mut l = Line::new();
         l.right(u64::from(vpn.as_u32()), 3, b' ').text(b" -> ").left(u64::from(pfn.as_u32()), 3).text(b"\n");
-        l.put(err);
+        err.line(&l)?;
     }
     Ok(())
 }
 
 /// `pages`: `%3u: %d` for every frame some entry maps, then a blank line.
-fn pages(sh: &Shell, err: &mut Vec<u8>) -> io::Result<()> {
+fn pages<S: Sink>(sh: &Shell, err: &mut S) -> io::Result<()> {
     for (pfn, count) in sh.kernel.mem().map_counts.nonzero() {
         let mut l = Line::new();
-        l.right(u64::from(pfn.as_u32()), 3, b' ').text(b": ").num(u64::from(count)).text(b"\n").put(err);
+        err.line(l.right(u64::from(pfn.as_u32()), 3, b' ').text(b": ").num(u64::from(count)).text(b"\n"))?;
     }
     err.write_all(b"\n")
 }
@@ -496,6 +502,36 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::{Machine, Shell};
+
+    /// One log behind two writers: what a terminal shows when both streams go to it.
+    #[derive(Clone, Default)]
+    struct Terminal(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl std::io::Write for Terminal {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_printing_on_both_streams_interleaves_them_as_printed() {
+        // `show` prints entries on standard error and a blank line after each inner table on
+        // standard output: on a terminal the blank line follows the table.
+        let mut sh = Shell::new(Machine::Ajou, false, None).unwrap();
+        let term = Terminal::default();
+        let (mut out, mut err) = (term.clone(), term.clone());
+        for (i, line) in ["alloc 0 r", "alloc 17 rw", "show"].into_iter().enumerate() {
+            sh.execute(line.as_bytes(), i + 1, &mut out, &mut err).unwrap();
+        }
+        let shown = String::from_utf8(term.0.borrow().clone()).unwrap();
+        let expected = "alloc   0 --> 0  \nalloc  17 --> 1  \n\n*** PID 0 ***\n00:00 v  | 0  \n\n01:01 vw | 1  \n\n";
+        assert_eq!(shown, expected);
+    }
 
     /// Runs `script` through one shell; returns (stdout, stderr, failed).
     #[track_caller]

@@ -114,10 +114,12 @@ impl Shell {
         out: &mut O,
         err: &mut E,
     ) -> io::Result<Flow> {
-        let mut staged = Vec::new();
-        let flow = self.step(line, line_no, out, err, &mut staged)?;
-        err.write_all(&staged)?;
-        Ok(flow)
+        // Standard error is written as it is printed, not staged: `show` prints on both
+        // streams, and one line's output must interleave as it does on a terminal.
+        match self.machine {
+            Machine::Ajou => ajou::execute(self, line, line_no, out, &mut out::Direct(err)),
+            Machine::Mtl458 => mtl458::execute(self, line, line_no, out, err),
+        }
     }
 
     /// Runs one line. An `ajou` shell appends what it prints on standard error to `staged`

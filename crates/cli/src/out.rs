@@ -139,6 +139,47 @@ impl Line {
     }
 }
 
+/// Where the `ajou` shell prints its standard-error lines: any writer, each line in one
+/// `write_all`, or the staging `Vec` of a script run, which takes a line by a copy of constant
+/// length ([`Line::put`]).
+pub(crate) trait Sink: Write {
+    /// Appends the line.
+    fn line(&mut self, l: &Line) -> io::Result<()>;
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn line(&mut self, l: &Line) -> io::Result<()> {
+        l.put(self);
+        Ok(())
+    }
+}
+
+/// A writer used as a [`Sink`] directly: the line reaches it at once, so that what is printed
+/// on standard output in between (`show`'s blank lines) keeps its place, as on a terminal.
+pub(crate) struct Direct<'a, W: ?Sized>(pub(crate) &'a mut W);
+
+impl<W: Write + ?Sized> Write for Direct<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write + ?Sized> Sink for Direct<'_, W> {
+    #[inline]
+    fn line(&mut self, l: &Line) -> io::Result<()> {
+        l.write_to(self.0)
+    }
+}
+
 /// How many decimal digits `n` has; without a branch for the small numbers the formats print
 /// most (`ilog10` of a `u64` is a loop of its own).
 #[inline]
