@@ -157,12 +157,15 @@ pub struct Outcome {
 }
 
 /// Counts over a whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Summary {
     /// Scenarios that passed.
     pub passed: usize,
     /// Scenarios that failed.
     pub failed: usize,
+    /// What was not run, and why (`../shared/conformance (not found beside the workspace)`):
+    /// printed on the closing line, so a skip is never silent.
+    pub skipped: Vec<String>,
 }
 
 impl Summary {
@@ -170,17 +173,54 @@ impl Summary {
     pub fn success(&self) -> bool {
         self.failed == 0 && self.passed > 0
     }
+
+    /// The closing line: `N passed, M failed`, then `; skipped: ...` for anything skipped.
+    pub fn line(&self) -> String {
+        let mut line = format!("{} passed, {} failed", self.passed, self.failed);
+        if !self.skipped.is_empty() {
+            line.push_str("; skipped: ");
+            line.push_str(&self.skipped.join(", "));
+        }
+        line
+    }
 }
 
-/// The paths searched when none is given: `testcases/` and, when it exists beside the
-/// workspace, `../shared/conformance/`.
+/// The paths searched when none is given: `testcases/` and `../shared/conformance/` beside
+/// the workspace.
 pub fn default_paths(root: &Path) -> Vec<PathBuf> {
-    let mut paths = vec![root.join("testcases")];
-    let conformance = root.join("..").join("shared").join("conformance");
-    if conformance.is_dir() {
-        paths.push(conformance);
+    vec![root.join("testcases"), conformance_dir(root)]
+}
+
+/// `../shared/conformance/` beside the workspace at `root`.
+pub fn conformance_dir(root: &Path) -> PathBuf {
+    root.join("..").join("shared").join("conformance")
+}
+
+/// Whether this is a CI run: `CI` set to anything but empty, `0` or `false`. There the
+/// conformance corpus is required, and a missing one fails the run instead of being skipped.
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// Splits the default paths into those to search and the skip notes for those missing.
+///
+/// # Errors
+/// The conformance corpus is missing and `required` (a CI run): CI must never pass without it.
+pub fn present_default_paths(root: &Path, required: bool) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
+    let (mut paths, mut skipped) = (Vec::new(), Vec::new());
+    for path in default_paths(root) {
+        if path.exists() {
+            paths.push(path);
+        } else if required {
+            bail!(
+                "{} not found beside the workspace, and CI requires the conformance corpus",
+                relative_to(&path, root).display()
+            );
+        } else {
+            skipped.push(format!("{} (not found beside the workspace)", relative_to(&path, root).display()));
+        }
     }
-    paths
+    Ok((paths, skipped))
 }
 
 /// Finds every scenario under `paths` (files or directories), in a stable order: by path
@@ -532,7 +572,8 @@ pub fn check_all(scenarios: &[Scenario], bless: bool) -> anyhow::Result<Vec<Outc
 /// A path cannot be read, or the working directory cannot be changed.
 pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Summary> {
     let root = crate::workspace_root();
-    let paths = if args.paths.is_empty() { default_paths(&root) } else { args.paths.clone() };
+    let (paths, skipped) =
+        if args.paths.is_empty() { present_default_paths(&root, ci())? } else { (args.paths.clone(), Vec::new()) };
     let scenarios = discover(&root, &paths)?;
     std::env::set_current_dir(&root).with_context(|| format!("cannot change directory to {}", root.display()))?;
     if scenarios.is_empty() {
@@ -543,7 +584,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Summary> {
         )?;
     }
     let outcomes = check_all(&scenarios, args.bless)?;
-    let mut summary = Summary::default();
+    let mut summary = Summary { skipped, ..Summary::default() };
     for outcome in &outcomes {
         out.write_all(outcome.report.as_bytes())?;
         if outcome.passed {
@@ -552,7 +593,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> anyhow::Result<Summary> {
             summary.failed += 1;
         }
     }
-    writeln!(out, "{} passed, {} failed", summary.passed, summary.failed)?;
+    writeln!(out, "{}", summary.line())?;
     Ok(summary)
 }
 
@@ -627,8 +668,9 @@ mod tests {
         write(&root.join("../shared/conformance/other/cases/three"), "show\n");
         fs::create_dir_all(root.join("../shared/conformance/other/expected")).expect("mkdir");
 
-        let paths = default_paths(&root);
+        let (paths, skipped) = present_default_paths(&root, true).expect("the corpus is there");
         assert_eq!(paths.len(), 2, "the conformance dir beside the root is searched");
+        assert!(skipped.is_empty());
         let found = discover(&root, &paths).expect("discovery");
         let got: Vec<(String, Profile)> = found.iter().map(|s| (s.name(), s.profile)).collect();
         let want = [
@@ -731,8 +773,30 @@ mod tests {
 
     #[test]
     fn summary_needs_a_scenario_and_no_failure() {
-        assert!(!Summary { passed: 0, failed: 0 }.success());
-        assert!(!Summary { passed: 3, failed: 1 }.success());
-        assert!(Summary { passed: 3, failed: 0 }.success());
+        let s = |passed, failed| Summary { passed, failed, skipped: Vec::new() };
+        assert!(!s(0, 0).success());
+        assert!(!s(3, 1).success());
+        assert!(s(3, 0).success());
+    }
+
+    #[test]
+    fn a_missing_corpus_is_a_visible_skip_or_under_ci_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("ws");
+        fs::create_dir_all(root.join("testcases")).expect("mkdir");
+        let (paths, skipped) = present_default_paths(&root, false).expect("not required");
+        assert_eq!(paths, vec![root.join("testcases")]);
+        assert_eq!(skipped, vec!["../shared/conformance (not found beside the workspace)".to_string()]);
+        let summary = Summary { passed: 44, failed: 0, skipped };
+        assert_eq!(
+            summary.line(),
+            "44 passed, 0 failed; skipped: ../shared/conformance (not found beside the workspace)"
+        );
+        let e = present_default_paths(&root, true).expect_err("CI requires the corpus");
+        assert!(e.to_string().contains("CI requires the conformance corpus"), "{e}");
+        fs::create_dir_all(dir.path().join("shared/conformance")).expect("mkdir");
+        let (paths, skipped) = present_default_paths(&root, true).expect("present");
+        assert_eq!(paths.len(), 2);
+        assert!(skipped.is_empty());
     }
 }

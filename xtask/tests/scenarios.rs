@@ -15,7 +15,10 @@ fn the_default_set_includes_the_conformance_suite() {
     let root = xtask::workspace_root();
     let suite = root.join("../shared/conformance/ajou-2021/cases");
     if !suite.is_dir() {
-        // Only a checkout without the shared material beside it has no suite to find.
+        // Only a checkout without the shared material beside it has no suite to find; CI
+        // always has it (and `every_scenario_passes` fails there without it).
+        assert!(!xtask::testcases::ci(), "CI=true but {} is missing", suite.display());
+        eprintln!("note: {} not found; skipped", suite.display());
         return;
     }
     let found = xtask::testcases::discover(&root, &xtask::testcases::default_paths(&root)).expect("discovery");
