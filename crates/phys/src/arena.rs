@@ -135,6 +135,69 @@ impl Arena {
         }
     }
 
+    /// The `len` bytes from `addr`: for tables and pages whose size is not the arena's
+    /// 4 KiB frame (a general paging format's entries are read this way).
+    ///
+    /// # Errors
+    /// [`AddressError::Address`] if any byte of the range is outside the arena.
+    #[inline]
+    pub fn read_bytes(&self, addr: PhysAddr, len: usize) -> Result<&[u8], AddressError> {
+        let start = addr.as_u64();
+        match start.checked_add(len as u64) {
+            Some(end) if end <= self.size() => Ok(&self.bytes()[start as usize..end as usize]),
+            _ => Err(self.address_error(addr)),
+        }
+    }
+
+    /// The `len` bytes from `addr`, writable. Every frame they touch is marked as possibly
+    /// non-zero.
+    ///
+    /// # Errors
+    /// [`AddressError::Address`] if any byte of the range is outside the arena.
+    pub fn write_bytes(&mut self, addr: PhysAddr, len: usize) -> Result<&mut [u8], AddressError> {
+        let start = addr.as_u64();
+        let end = match start.checked_add(len as u64) {
+            Some(end) if end <= self.size() => end,
+            _ => return Err(self.address_error(addr)),
+        };
+        if len > 0 {
+            for frame in (start >> crate::PAGE_SHIFT)..=((end - 1) >> crate::PAGE_SHIFT) {
+                mark_dirty(&mut self.dirty, Pfn::new(frame as u32));
+            }
+        }
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut self.words);
+        Ok(&mut bytes[start as usize..end as usize])
+    }
+
+    /// Makes the `len` bytes from `addr` zero. Frames never written since they were last zeroed
+    /// are skipped, as [`Arena::zero_frame`] skips them; a frame covered whole becomes clean.
+    ///
+    /// # Errors
+    /// [`AddressError::Address`] if any byte of the range is outside the arena.
+    pub fn zero_bytes(&mut self, addr: PhysAddr, len: usize) -> Result<(), AddressError> {
+        let start = addr.as_u64();
+        let end = match start.checked_add(len as u64) {
+            Some(end) if end <= self.size() => end,
+            _ => return Err(self.address_error(addr)),
+        };
+        let mut at = start;
+        while at < end {
+            let frame = Pfn::containing(PhysAddr::new(at));
+            let frame_end = frame.start_address().as_u64() + PAGE_SIZE as u64;
+            let stop = frame_end.min(end);
+            if self.is_dirty(frame) {
+                if at == frame.start_address().as_u64() && stop == frame_end {
+                    self.zero_frame(frame)?;
+                } else {
+                    let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut self.words);
+                    bytes[at as usize..stop as usize].fill(0);
+                }
+            }
+            at = stop;
+        }
+        Ok(())
+    }
+
     /// The 4 KiB of `frame`.
     ///
     /// # Errors
@@ -345,6 +408,20 @@ mod tests {
         a.frame_as_mut::<u32>(Pfn::new(1)).unwrap()[3] = 0xdead_beef;
         assert_eq!(a.frame_as::<u32>(Pfn::new(1)).unwrap().len(), 1024);
         assert_eq!(a.read_byte(PhysAddr::new(4096 + 12)), Ok(0xef));
+    }
+
+    #[test]
+    fn byte_ranges_cross_frames_and_keep_the_dirty_record() {
+        let mut a = Arena::new(3).unwrap();
+        a.write_bytes(PhysAddr::new(4094), 4).unwrap().copy_from_slice(&[1, 2, 3, 4]);
+        assert!(a.is_dirty(Pfn::new(0)) && a.is_dirty(Pfn::new(1)) && !a.is_dirty(Pfn::new(2)));
+        assert_eq!(a.read_bytes(PhysAddr::new(4094), 4), Ok(&[1u8, 2, 3, 4][..]));
+        assert!(a.read_bytes(PhysAddr::new(3 * 4096 - 1), 2).is_err());
+        assert!(a.write_bytes(PhysAddr::new(u64::MAX), 2).is_err());
+        a.zero_bytes(PhysAddr::new(4095), 4097).unwrap();
+        assert_eq!(a.read_bytes(PhysAddr::new(4094), 4), Ok(&[1u8, 0, 0, 0][..]));
+        assert!(a.is_dirty(Pfn::new(0)) && !a.is_dirty(Pfn::new(1)));
+        assert!(a.zero_bytes(PhysAddr::new(3 * 4096), 1).is_err());
     }
 
     #[test]
