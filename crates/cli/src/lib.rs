@@ -23,6 +23,7 @@ mod mtl458;
 mod out;
 mod parse;
 mod report;
+pub mod solve;
 mod tlb;
 
 use std::io::{self, BufRead, Write};

@@ -16,8 +16,12 @@ use cli::{Machine, Shell};
 /// every command was accepted, 1 if a line was rejected or an operation failed, 2 if the
 /// script could not be read.
 #[derive(Debug, Parser)]
-#[command(name = "vmsim", version)]
+#[command(name = "vmsim", version, args_conflicts_with_subcommands = true)]
 struct Args {
+    /// A tool other than the shell (without one, `vmsim` runs SCRIPT as always).
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// The machine and its command language: `ajou` reproduces the Ajou 2021 course framework
     /// byte for byte (output on standard error); `mtl458` is the MTL458 200 MiB machine.
     #[arg(long, value_enum, default_value = "ajou")]
@@ -38,6 +42,13 @@ struct Args {
     script: Option<PathBuf>,
 }
 
+/// The subcommands: each parses its own options and calls `cli::<name>::run`.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Answer an OSTEP homework problem (paging-policy.py) byte for byte, as its `-c` would.
+    Solve(cli::solve::Args),
+}
+
 /// `--fork-policy` values.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Fork {
@@ -49,6 +60,19 @@ enum Fork {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(command) = &args.command {
+        let mut out = io::stdout().lock();
+        let done = match command {
+            Command::Solve(a) => cli::solve::run(a, &mut out),
+        };
+        return match done.and_then(|()| Ok(out.flush()?)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("vmsim: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if args.tlb && args.profile != Machine::Ajou {
         Args::command().error(ErrorKind::ArgumentConflict, "--tlb is for the ajou profile only").exit();
     }

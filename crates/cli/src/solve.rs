@@ -1,0 +1,47 @@
+//! `vmsim solve PROBLEM`: answers an OSTEP homework problem text (as the book's simulator
+//! prints it without `-c`) with what the simulator prints with `-c`. The parsing and solving
+//! live in the `ostep` crate; this module reads the file and picks the solver by kind.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+/// The largest problem text read, so that an endless standard input cannot exhaust memory.
+const MAX_PROBLEM_BYTES: u64 = 64 << 20;
+
+/// Options of `vmsim solve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The problem text, as printed by `paging-policy.py` without `-c`; `-` reads standard
+    /// input.
+    pub problem: PathBuf,
+}
+
+/// Reads the problem, solves it and writes the answer to `out`.
+///
+/// # Errors
+/// A file that cannot be read or is not UTF-8, a text that is not a known problem (the
+/// message names the line), or a problem the solver refuses (a policy drawing on Python's
+/// random numbers, say).
+pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
+    let name = args.problem.display();
+    let mut bytes = Vec::new();
+    let read = if args.problem.as_os_str() == "-" {
+        io::stdin().lock().take(MAX_PROBLEM_BYTES + 1).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(&args.problem).and_then(|f| f.take(MAX_PROBLEM_BYTES + 1).read_to_end(&mut bytes))
+    };
+    read.with_context(|| format!("cannot read problem {name}"))?;
+    if bytes.len() as u64 > MAX_PROBLEM_BYTES {
+        bail!("{name}: longer than {MAX_PROBLEM_BYTES} bytes, not a problem text");
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| anyhow::anyhow!("{name}: not UTF-8 text (byte {})", e.valid_up_to()))?;
+    let problem = ostep::parse(text).with_context(|| name.to_string())?;
+    let answer = match &problem {
+        ostep::Problem::Policy(p) => p.solve(),
+    };
+    out.write_all(answer.with_context(|| name.to_string())?.as_bytes())?;
+    Ok(())
+}
