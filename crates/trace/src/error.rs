@@ -1,0 +1,54 @@
+//! Errors of the trace readers.
+
+use std::io;
+
+use crate::record::Format;
+
+/// Why one line is not a valid record: a static description, e.g. `"address is not hexadecimal"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(pub &'static str);
+
+/// An error reading a trace.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The underlying reader (file, decompressor) failed.
+    #[error("reading the trace: {0}")]
+    Io(#[from] io::Error),
+    /// A line that looks like a record is not a valid one (and `skip_bad` was off).
+    #[error("line {line}: {what} in `{text}` ({format} format)")]
+    Malformed {
+        /// 1-based line number in the (decompressed) trace.
+        line: u64,
+        /// The format it was read as.
+        format: Format,
+        /// What was wrong.
+        what: &'static str,
+        /// The line, lossily decoded and cut to 80 characters.
+        text: String,
+    },
+    /// A line longer than the reader's limit: not a trace of any supported format.
+    #[error("line {line} is longer than {limit} bytes: not a text trace")]
+    LineTooLong {
+        /// 1-based line number.
+        line: u64,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The first lines match no format (or no format unambiguously).
+    #[error("cannot tell the trace format from its first lines (first line: `{first}`); name it with --trace-format")]
+    UnknownFormat {
+        /// The first non-blank line, cut to 80 characters.
+        first: String,
+    },
+}
+
+/// A line as it appears in error messages: lossy UTF-8, at most 80 characters.
+pub(crate) fn excerpt(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line);
+    let mut s: String = text.chars().take(80).collect();
+    if text.chars().count() > 80 {
+        s.push_str("...");
+    }
+    s
+}

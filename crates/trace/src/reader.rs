@@ -1,0 +1,282 @@
+//! The trace reader: a large buffer refilled from the source, lines found with `memchr`, each
+//! parsed in place (no allocation per line).
+
+use std::io::{self, Read};
+
+use crate::detect::{detect_format, is_empty_text};
+use crate::error::{TraceError, excerpt};
+use crate::record::{Format, Parsed, Record};
+
+/// The read buffer: also the longest line accepted (a longer one is not text of any format).
+const BUF_SIZE: usize = 1 << 20;
+/// How much of the start of a trace format detection looks at.
+const DETECT_BYTES: usize = 64 << 10;
+
+/// Which format to read a trace as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// Detect it from the first lines ([`detect_format`]).
+    Auto,
+    /// This one (`--trace-format`).
+    Fixed(Format),
+}
+
+/// How strictly to read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Count and skip malformed records (`--skip-bad`) instead of stopping with an error.
+    pub skip_bad: bool,
+}
+
+/// Counts of what a reader has seen so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Lines read (records, skipped and bad).
+    pub lines: u64,
+    /// Records returned.
+    pub records: u64,
+    /// Lines that are not records (blank, comments, banners, program output), skipped.
+    pub skipped: u64,
+    /// Malformed records skipped under `skip_bad`.
+    pub bad: u64,
+    /// Bytes of (decompressed) text read.
+    pub bytes: u64,
+}
+
+/// Reads records from any `Read` (decompress first with [`crate::decompress`]).
+///
+/// Memory: one buffer of 1 MiB, whatever the trace's size.
+pub struct TraceReader<R> {
+    src: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Bytes from `start` up to here are known to hold no `\n` (so a long line being filled
+    /// in small reads is not searched again from its start: no quadratic time).
+    searched: usize,
+    eof: bool,
+    /// Set after an error that cannot be stepped over (I/O, a line too long): the reader then
+    /// yields nothing more, so that a caller ignoring errors cannot loop forever.
+    failed: bool,
+    format: Format,
+    options: ReadOptions,
+    stats: Stats,
+}
+
+impl<R: Read> TraceReader<R> {
+    /// A reader of `src`, detecting the format from its first 64 KiB unless `choice` names it.
+    /// A trace of nothing but blank lines and comments is read as `rw` (it has no records).
+    ///
+    /// # Errors
+    /// [`TraceError::Io`] when reading fails; [`TraceError::UnknownFormat`] when no format
+    /// matches the first lines.
+    pub fn new(src: R, choice: FormatChoice, options: ReadOptions) -> Result<Self, TraceError> {
+        let mut r = TraceReader {
+            src,
+            buf: vec![0; BUF_SIZE],
+            start: 0,
+            end: 0,
+            searched: 0,
+            eof: false,
+            failed: false,
+            format: Format::Rw,
+            options,
+            stats: Stats::default(),
+        };
+        if let FormatChoice::Fixed(f) = choice {
+            r.format = f;
+            return Ok(r);
+        }
+        while r.end < DETECT_BYTES && !r.eof {
+            r.fill()?;
+        }
+        let sample = &r.buf[..r.end];
+        let sample = if r.eof { sample } else { memchr::memrchr(b'\n', sample).map_or(sample, |i| &sample[..i]) };
+        r.format = match detect_format(sample) {
+            Some(f) => f,
+            None if is_empty_text(sample) => Format::Rw,
+            None => {
+                let first =
+                    sample.split(|&c| c == b'\n').find(|l| !l.trim_ascii().is_empty()).map(excerpt).unwrap_or_default();
+                return Err(TraceError::UnknownFormat { first });
+            }
+        };
+        Ok(r)
+    }
+
+    /// The format being read.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// What has been read so far.
+    #[must_use]
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Reads more input after the unread bytes, moving them to the front first.
+    fn fill(&mut self) -> Result<(), TraceError> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.searched = self.searched.saturating_sub(self.start);
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            return Err(TraceError::LineTooLong { line: self.stats.lines + 1, limit: BUF_SIZE });
+        }
+        loop {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    self.stats.bytes += n as u64;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The next record, `None` at the end of the trace.
+    ///
+    /// # Errors
+    /// [`TraceError::Malformed`] (unless `skip_bad`), naming the line; [`TraceError::Io`];
+    /// [`TraceError::LineTooLong`] for a line over 1 MiB.
+    pub fn next_record(&mut self) -> Result<Option<Record>, TraceError> {
+        if self.failed {
+            return Ok(None);
+        }
+        let result = self.next_line_record();
+        if matches!(result, Err(TraceError::Io(_) | TraceError::LineTooLong { .. })) {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn next_line_record(&mut self) -> Result<Option<Record>, TraceError> {
+        loop {
+            let from = self.start.max(self.searched);
+            let (line_end, next) = match memchr::memchr(b'\n', &self.buf[from..self.end]) {
+                Some(i) => (from + i, from + i + 1),
+                None if self.eof => {
+                    if self.start == self.end {
+                        return Ok(None);
+                    }
+                    (self.end, self.end)
+                }
+                None => {
+                    self.searched = self.end;
+                    self.fill()?;
+                    continue;
+                }
+            };
+            let line = &self.buf[self.start..line_end];
+            self.start = next;
+            self.stats.lines += 1;
+            match self.format.parse(line) {
+                Ok(Parsed::Record(r)) => {
+                    self.stats.records += 1;
+                    return Ok(Some(r));
+                }
+                Ok(Parsed::Skip) => self.stats.skipped += 1,
+                Err(_) if self.options.skip_bad => self.stats.bad += 1,
+                Err(m) => {
+                    return Err(TraceError::Malformed {
+                        line: self.stats.lines,
+                        format: self.format,
+                        what: m.0,
+                        text: excerpt(line),
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> Iterator for TraceReader<R> {
+    type Item = Result<Record, TraceError>;
+
+    /// The next record or error. After a malformed line the reader continues with the next
+    /// line; after any other error it ends.
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Kind;
+
+    /// A source that hands out one byte a read, to exercise refills in the middle of lines.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), out.first_mut()) {
+                (Some((&b, rest)), Some(o)) => {
+                    *o = b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    fn all(text: &[u8], choice: FormatChoice, options: ReadOptions) -> Result<(Vec<Record>, Stats), TraceError> {
+        let mut r = TraceReader::new(Trickle(text), choice, options)?;
+        let mut v = Vec::new();
+        while let Some(rec) = r.next_record()? {
+            v.push(rec);
+        }
+        Ok((v, *r.stats()))
+    }
+
+    #[test]
+    fn last_line_without_newline_and_crlf() {
+        let (v, s) = all(b"00000010 R\r\n00000020 W", FormatChoice::Auto, ReadOptions::default()).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!((v[1].addr, v[1].kind), (0x20, Kind::Write));
+        assert_eq!(s.lines, 2);
+    }
+
+    #[test]
+    fn lackey_banners_are_counted() {
+        let text = b"==7== Lackey\n==7== Command: ./a\nI  00400000,4\nhello\n S 10,8\n";
+        let (v, s) = all(text, FormatChoice::Auto, ReadOptions::default()).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(s.skipped, 3);
+    }
+
+    #[test]
+    fn malformed_names_the_line_or_is_skipped() {
+        let text = b"00000010 R\n00000010 Q\n00000030 W\n";
+        let err = all(text, FormatChoice::Fixed(Format::Rw), ReadOptions::default()).unwrap_err();
+        assert_eq!(err.to_string(), "line 2: kind is not R or W in `00000010 Q` (rw format)");
+        let (v, s) = all(text, FormatChoice::Fixed(Format::Rw), ReadOptions { skip_bad: true }).unwrap();
+        assert_eq!((v.len(), s.bad), (2, 1));
+    }
+
+    #[test]
+    fn unknown_format_and_empty() {
+        assert!(matches!(
+            all(b"hello\n", FormatChoice::Auto, ReadOptions::default()),
+            Err(TraceError::UnknownFormat { .. })
+        ));
+        assert_eq!(all(b"\n\n", FormatChoice::Auto, ReadOptions::default()).unwrap().0, vec![]);
+    }
+
+    #[test]
+    fn long_line_is_an_error() {
+        let text = vec![b'1'; BUF_SIZE + 10];
+        let r = all(&text, FormatChoice::Fixed(Format::Pages), ReadOptions::default());
+        assert!(matches!(r, Err(TraceError::LineTooLong { line: 1, .. })));
+    }
+}
