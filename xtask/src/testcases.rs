@@ -20,7 +20,7 @@ use std::thread;
 
 use anyhow::{Context, bail};
 
-/// How many leading lines may carry the `# profile: NAME` header.
+/// How many leading lines may carry the `# profile: NAME` and `# run: ...` headers.
 const HEADER_LINES: usize = 10;
 
 /// The file extension of a scenario script.
@@ -100,6 +100,8 @@ pub struct Scenario {
     pub shown: PathBuf,
     /// The machine it runs on.
     pub profile: Profile,
+    /// How the shell is started (`# run:` header).
+    pub run: RunOptions,
     /// The expected files without their extension: `dir/NAME` for `dir/NAME.stdout` and so on.
     pub expected_stem: PathBuf,
 }
@@ -122,6 +124,17 @@ impl Scenario {
     fn in_workspace(&self) -> bool {
         self.shown.is_relative() && !self.shown.components().any(|c| c == Component::ParentDir)
     }
+}
+
+/// How a scenario's shell is started, from a `# run: WORD...` comment among the script's
+/// leading comment lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `tlb`: as `vmsim -t` (the `ajou` TLB generation).
+    pub tlb: bool,
+    /// `stdin`: the script is given on standard input, with no file argument, as in
+    /// `vmsim < NAME.vm`: no `Use file` line, and `ajou` is in the framework's interactive mode.
+    pub stdin: bool,
 }
 
 /// What one run of a script produced.
@@ -303,7 +316,8 @@ fn vm_scenario(root: &Path, script: &Path) -> anyhow::Result<Scenario> {
         Some(p) => p,
         None => path_profile(&shown).unwrap_or(Profile::Ajou),
     };
-    Ok(Scenario { script: script.to_path_buf(), shown, profile, expected_stem: script.with_extension("") })
+    let run = header_run(script)?;
+    Ok(Scenario { script: script.to_path_buf(), shown, profile, run, expected_stem: script.with_extension("") })
 }
 
 fn suite_case(root: &Path, suite: &Path, case: &Path) -> anyhow::Result<Scenario> {
@@ -321,7 +335,8 @@ fn suite_case(root: &Path, suite: &Path, case: &Path) -> anyhow::Result<Scenario
         None => by_suite.or_else(|| path_profile(&shown)).unwrap_or(Profile::Ajou),
     };
     let name = case.file_name().unwrap_or_default();
-    Ok(Scenario { script: case.to_path_buf(), shown, profile, expected_stem: suite.join("expected").join(name) })
+    let run = header_run(case)?;
+    Ok(Scenario { script: case.to_path_buf(), shown, profile, run, expected_stem: suite.join("expected").join(name) })
 }
 
 /// The profile a `# profile: NAME` comment names among the script's leading blank and comment
@@ -353,6 +368,39 @@ pub fn header_profile_of(text: &[u8]) -> anyhow::Result<Option<Profile>> {
         }
     }
     Ok(None)
+}
+
+/// The options a `# run: WORD...` comment gives among the script's leading comment lines.
+fn header_run(script: &Path) -> anyhow::Result<RunOptions> {
+    let text = fs::read(script).with_context(|| format!("cannot read {}", script.display()))?;
+    header_run_of(&text).with_context(|| format!("in {}", script.display()))
+}
+
+/// The options a `# run: WORD...` comment names among the leading blank and comment lines (at
+/// most the first 10 lines) of a script's bytes: `tlb`, `stdin`.
+///
+/// # Errors
+/// The header names an unknown option.
+pub fn header_run_of(text: &[u8]) -> anyhow::Result<RunOptions> {
+    let mut run = RunOptions::default();
+    for line in text.split(|&b| b == b'\n').take(HEADER_LINES) {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(comment) = line.strip_prefix(b"#") else { break };
+        let comment = String::from_utf8_lossy(comment).to_ascii_lowercase();
+        if let Some(words) = comment.trim().strip_prefix("run:") {
+            for word in words.split_whitespace() {
+                match word {
+                    "tlb" => run.tlb = true,
+                    "stdin" => run.stdin = true,
+                    _ => bail!("unknown option {word:?} in the `# run:` header (tlb, stdin)"),
+                }
+            }
+        }
+    }
+    Ok(run)
 }
 
 /// The profile named by the nearest directory of `shown` called `ajou` or `mtl458`.
@@ -395,17 +443,26 @@ pub fn execute(scenario: &Scenario) -> anyhow::Result<Actual> {
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
     // A panic in the shell is a failed scenario, not the end of the whole run.
-    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        cli::run_script(
-            scenario.profile.machine(),
-            BufReader::new(file),
-            Some(&scenario.shown),
-            &mut stdout,
-            &mut stderr,
-        )
+    let result = panic::catch_unwind(AssertUnwindSafe(|| -> anyhow::Result<i32> {
+        let machine = scenario.profile.machine();
+        let input = BufReader::new(file);
+        if scenario.run == RunOptions::default() {
+            return Ok(cli::run_script(machine, input, Some(&scenario.shown), &mut stdout, &mut stderr)?);
+        }
+        // As `vmsim` sets its shell up from its options.
+        let (base, shown) = match scenario.run.stdin {
+            true => (None, None),
+            false => (Some(cli::script_dir(&scenario.shown)), Some(scenario.shown.as_path())),
+        };
+        let mut shell = cli::Shell::new(machine, false, base)?;
+        shell.set_console(scenario.run.stdin);
+        if scenario.run.tlb {
+            shell.enable_tlb()?;
+        }
+        Ok(shell.run_script(input, shown, &mut stdout, &mut stderr)?)
     }));
     let status = match result {
-        Ok(status) => status.context("the shell returned an I/O error")?,
+        Ok(status) => status.context("the shell could not run the script")?,
         Err(payload) => {
             let message = payload
                 .downcast_ref::<&str>()
@@ -619,6 +676,23 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(header_profile_of(text.as_bytes()).expect("a known profile"), *want, "header of {text:?}");
         }
+    }
+
+    #[test]
+    fn run_header_names_how_the_shell_starts() {
+        let none = RunOptions::default();
+        let tlb = RunOptions { tlb: true, ..none };
+        let both = RunOptions { tlb: true, stdin: true };
+        for (text, want) in [
+            ("# run: tlb\nalloc 0 r\n", tlb),
+            ("# profile: ajou\n#Run:  STDIN   tlb\n", both),
+            ("alloc 0 r\n# run: tlb\n", none),
+            ("# a comment\n", none),
+        ] {
+            assert_eq!(header_run_of(text.as_bytes()).expect("known options"), want, "header of {text:?}");
+        }
+        let err = header_run_of(b"# run: tlb fast\n").expect_err("no option fast");
+        assert!(err.to_string().contains("fast"), "{err}");
     }
 
     #[test]
