@@ -67,6 +67,9 @@ pub struct Shell {
     kernel: Kernel,
     machine: Machine,
     interactive: bool,
+    /// The `ajou` framework's interactive mode: input from standard input rather than a file
+    /// argument, terminal or not. `show` then prints invalid entries too.
+    console: bool,
     base_dir: Option<PathBuf>,
     failed: bool,
     /// The `-t` TLB of the framework's later years, when enabled (`ajou` only).
@@ -75,15 +78,24 @@ pub struct Shell {
 
 impl Shell {
     /// A fresh machine. `interactive` selects the interactive behaviour where the course made a
-    /// difference (`ajou`'s `show` prints invalid entries too; error lines carry no line
-    /// number). `base_dir` is where relative `create_ps` files are looked up (the current
-    /// directory if `None`).
+    /// difference (`ajou`'s `show` prints invalid entries too, see [`Shell::set_console`];
+    /// error lines carry no line number). `base_dir` is where relative `create_ps` files are
+    /// looked up (the current directory if `None`).
     ///
     /// # Errors
     /// If the machine's memory cannot be set up.
     pub fn new(machine: Machine, interactive: bool, base_dir: Option<PathBuf>) -> anyhow::Result<Shell> {
         let kernel = Kernel::new(machine.profile())?;
-        Ok(Shell { kernel, machine, interactive, base_dir, failed: false, tlb: None })
+        Ok(Shell { kernel, machine, interactive, console: interactive, base_dir, failed: false, tlb: None })
+    }
+
+    /// Sets whether the shell reads what the `ajou` framework reads in its interactive mode:
+    /// standard input, because no script file was named, whether or not it is a terminal
+    /// (`vmsim < script`). Then `show` prints every entry of an existing inner table, invalid
+    /// ones included, as the framework does; reading a file it prints only valid entries.
+    /// [`Shell::new`] sets it to its `interactive` argument. No effect on `mtl458`.
+    pub fn set_console(&mut self, console: bool) {
+        self.console = console;
     }
 
     /// Runs one input line: raw bytes, possibly not UTF-8, possibly without its newline.
@@ -118,7 +130,17 @@ impl Shell {
         // Standard error is written as it is printed, not staged: `show` prints on both
         // streams, and one line's output must interleave as it does on a terminal.
         match self.machine {
-            Machine::Ajou => ajou::execute(self, line, line_no, out, &mut out::Direct(err)),
+            Machine::Ajou => {
+                // The framework's `fgets` cuts a long line into pieces, each a command.
+                let mut flow = Flow::Continue;
+                for piece in line.chunks(AJOU_PIECE) {
+                    flow = ajou::execute(self, piece, line_no, out, &mut out::Direct(err))?;
+                    if flow == Flow::Stop {
+                        break;
+                    }
+                }
+                Ok(flow)
+            }
             Machine::Mtl458 => mtl458::execute(self, line, line_no, out, err),
         }
     }
@@ -145,7 +167,11 @@ impl Shell {
     /// `script_path` is the name to show (`ajou` prints `Use file "<path>" for input.` first);
     /// it does not change where files are looked up, [`Shell::new`]'s `base_dir` does.
     ///
-    /// Lines are read into one reused buffer; memory per line is the line itself.
+    /// Lines are read as the machine's course read them, in bounded memory whatever the input:
+    /// `ajou` reads as the framework's `fgets` into a 4,096-byte buffer, so a line longer than
+    /// 4,095 bytes is cut into pieces of at most 4,095 bytes, each a command of its own;
+    /// `mtl458` reads whole lines of up to 1 MiB and refuses a longer one (one error line, the
+    /// line skipped to its end). The last line needs no newline.
     ///
     /// # Errors
     /// Errors reading `input` or writing `out` or `err`.
@@ -161,17 +187,25 @@ impl Shell {
             write_path(out, path)?;
             out.write_all(b"\" for input.\n")?;
         }
-        // Lines that lie whole in the reader's buffer run in place; only a line cut by the end
-        // of the buffer is gathered in `partial` (so memory per line is the line itself).
+        let limit = match self.machine {
+            Machine::Ajou => AJOU_PIECE,
+            // The newline is not part of the line.
+            Machine::Mtl458 => MTL458_LINE + 1,
+        };
+        // Pieces that lie whole in the reader's buffer run in place; only a piece cut by the end
+        // of the buffer is gathered in `partial` (never more than `limit` bytes).
         let mut partial = Vec::new();
+        // `mtl458`: the rest of a line over the limit is being skipped.
+        let mut skipping = false;
         // Standard error of an `ajou` run, passed on to `err` in blocks of about STAGE bytes.
         let mut staged = Vec::with_capacity(STAGE + STAGE / 8);
-        let mut line_no = 0usize;
+        // Newlines read so far: a piece's line number is one more.
+        let mut lines = 0usize;
         loop {
             let buf = input.fill_buf()?;
             if buf.is_empty() {
-                if !partial.is_empty() {
-                    self.step(&partial, line_no + 1, out, err, &mut staged)?;
+                if !partial.is_empty() && !skipping {
+                    self.step(&partial, lines + 1, out, err, &mut staged)?;
                 }
                 break;
             }
@@ -179,31 +213,57 @@ impl Shell {
             let mut flow = Flow::Continue;
             while flow == Flow::Continue {
                 let rest = &buf[used..];
+                if skipping {
+                    let Some(nl) = memchr::memchr(b'\n', rest) else {
+                        used = buf.len();
+                        break;
+                    };
+                    used += nl + 1;
+                    lines += 1;
+                    skipping = false;
+                    continue;
+                }
                 // An `ajou` line in one of the common shapes is parsed where it lies, which
-                // also finds its end; any other line is cut at its newline first.
+                // also finds its end; any other piece is cut at its newline or its limit first.
                 let quick = match self.machine {
                     Machine::Ajou if partial.is_empty() => {
-                        ajou::execute_quick(self, rest, line_no + 1, out, &mut staged)?
+                        ajou::execute_quick(self, rest, lines + 1, out, &mut staged)?
                     }
                     _ => None,
                 };
                 let (f, len) = match quick {
-                    Some(done) => done,
+                    Some(done) => {
+                        lines += 1;
+                        done
+                    }
                     None => {
-                        let Some(nl) = memchr::memchr(b'\n', rest) else { break };
-                        let line = &rest[..=nl];
-                        let f = if partial.is_empty() {
-                            self.step(line, line_no + 1, out, err, &mut staged)?
+                        let room = limit - partial.len();
+                        let window = &rest[..rest.len().min(room)];
+                        let len = match memchr::memchr(b'\n', window) {
+                            Some(nl) => nl + 1,
+                            None if window.len() == room => room,
+                            // The piece goes on past this buffer.
+                            None => break,
+                        };
+                        let piece = &rest[..len];
+                        let ended = piece.last() == Some(&b'\n');
+                        let f = if !ended && self.machine == Machine::Mtl458 {
+                            partial.clear();
+                            skipping = true;
+                            self.line_too_long(lines + 1, err)?;
+                            Flow::Continue
+                        } else if partial.is_empty() {
+                            self.step(piece, lines + 1, out, err, &mut staged)?
                         } else {
-                            partial.extend_from_slice(line);
-                            let f = self.step(&partial, line_no + 1, out, err, &mut staged)?;
-                            partial = shrunk(partial);
+                            partial.extend_from_slice(piece);
+                            let f = self.step(&partial, lines + 1, out, err, &mut staged)?;
+                            partial.clear();
                             f
                         };
-                        (f, line.len())
+                        lines += usize::from(ended);
+                        (f, len)
                     }
                 };
-                line_no += 1;
                 used += len;
                 flow = f;
                 if staged.len() >= STAGE {
@@ -221,6 +281,12 @@ impl Shell {
         }
         err.write_all(&staged)?;
         Ok(self.status())
+    }
+
+    /// `mtl458`: the error for a line over [`MTL458_LINE`] bytes.
+    #[cold]
+    fn line_too_long<E: Write>(&mut self, line_no: usize, err: &mut E) -> io::Result<()> {
+        self.error(err, line_no, format_args!("the line is longer than {MTL458_LINE} bytes: skipped"))
     }
 
     /// The machine.
@@ -302,6 +368,14 @@ impl Shell {
 
 /// How much of an `ajou` run's standard error [`Shell::run_script`] gathers before passing it on.
 const STAGE: usize = 1 << 16;
+
+/// The longest piece of a line the `ajou` framework reads as one command: `fgets` into a
+/// buffer of 4,096 bytes keeps one for the terminating NUL.
+const AJOU_PIECE: usize = 4_095;
+
+/// The longest line the `mtl458` shell reads, newline excluded; longer ones are refused, so
+/// that no input (a file without newlines, `/dev/zero`) can make the shell hold more.
+const MTL458_LINE: usize = 1 << 20;
 
 /// `buf` emptied, and given back to the allocator if one huge line made it big.
 fn shrunk(mut buf: Vec<u8>) -> Vec<u8> {

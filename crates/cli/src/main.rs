@@ -12,9 +12,20 @@ use cli::{Machine, Shell};
 /// A virtual-memory simulator for teaching: page tables, fork, copy-on-write.
 ///
 /// With SCRIPT, runs it; without, runs standard input as a script, or an interactive shell
-/// (line editing, history, `help`) when standard input is a terminal. The exit status is 0 if
-/// every command was accepted, 1 if a line was rejected or an operation failed, 2 if the
-/// script could not be read.
+/// (line editing, history, `help`) when standard input is a terminal. Without SCRIPT, ajou is
+/// in the framework's interactive mode either way: `show` prints invalid entries too.
+///
+/// ajou reads input as the course framework does: lines in pieces of at most 4,095 bytes
+/// (fgets), each a command; words split at blanks, lower-cased, a word starting with # ends
+/// the command; numbers as C strtoimax(word, NULL, 0) cut to 32 bits, the longest valid prefix
+/// (7abc is 7, abc is 0, -1 is 4294967295); flag words OR their letters r and w. It refuses,
+/// with one line on standard output, only what the framework crashes on: a VPN of 256 or more,
+/// four or more words, flags with neither r nor w, a switch to the current pid, an access
+/// under a never-allocated inner table, a copy-on-write copy with no free frame.
+///
+/// Exit status: 0 if no line was refused (ajou: "Unable to access", "is not allocated",
+/// unknown commands, "memory is full" are the framework's ordinary output); 1 if a line was
+/// refused or (mtl458) an operation failed; 2 if the script could not be read.
 #[derive(Debug, Parser)]
 #[command(name = "vmsim", version, args_conflicts_with_subcommands = true)]
 struct Args {
@@ -89,6 +100,9 @@ fn run(args: &Args) -> anyhow::Result<i32> {
     let interactive = args.script.is_none() && io::stdin().is_terminal();
     let base = args.script.as_deref().map(cli::script_dir);
     let mut shell = Shell::new(args.profile, interactive, base)?;
+    // Without a file argument the ajou framework is in its interactive mode even when standard
+    // input is a pipe (`vmsim < script`): `show` prints invalid entries too.
+    shell.set_console(args.script.is_none());
     if let Some(f) = args.fork_policy {
         shell.set_fork_policy(match f {
             Fork::Eager => kernel::ForkPolicy::Eager,

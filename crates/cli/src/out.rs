@@ -133,7 +133,6 @@ impl Line {
     }
 
     /// The bytes so far.
-    #[cfg(test)]
     pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }

@@ -85,8 +85,8 @@ fn official_scripts_exit_status() {
     let dir = conformance_dir();
     for case in CASES {
         let (status, _, _) = run_case(&dir, case);
-        // `free` frees VPN 8, which was never allocated: the one refused command of the five.
-        let want = if case == "free" { 1 } else { 0 };
-        assert_eq!(status, want, "{case}");
+        // The framework runs all five to completion, so they exit 0, `free` too: its `free 8`
+        // of a never-allocated page prints `8 is not allocated`, ordinary output.
+        assert_eq!(status, 0, "{case}");
     }
 }
