@@ -18,6 +18,8 @@
 //! ```
 
 mod ajou;
+pub mod r#gen;
+pub mod grade;
 mod interactive;
 mod mtl458;
 mod out;

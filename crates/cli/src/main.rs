@@ -58,6 +58,10 @@ struct Args {
 enum Command {
     /// Answer an OSTEP homework problem (paging-policy.py) byte for byte, as its `-c` would.
     Solve(cli::solve::Args),
+    /// Grade a student's simulator against the reference: the first difference, explained.
+    Grade(cli::grade::GradeArgs),
+    /// Write a random ajou script that uses only input the framework defines.
+    Gen(cli::r#gen::GenArgs),
 }
 
 /// `--fork-policy` values.
@@ -73,14 +77,18 @@ fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(command) = &args.command {
         let mut out = io::stdout().lock();
-        let done = match command {
-            Command::Solve(a) => cli::solve::run(a, &mut out),
+        // Grading reports its own status (0 only when every case passes); a failure to grade
+        // at all is 2, apart from the failing cases' 1.
+        let (done, error_status) = match command {
+            Command::Solve(a) => (cli::solve::run(a, &mut out).map(|()| 0), 1),
+            Command::Grade(a) => (cli::grade::run(a), 2),
+            Command::Gen(a) => (cli::r#gen::run(a), 2),
         };
-        return match done.and_then(|()| Ok(out.flush()?)) {
-            Ok(()) => ExitCode::SUCCESS,
+        return match done.and_then(|status| Ok(out.flush().map(|()| status)?)) {
+            Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
             Err(e) => {
                 eprintln!("vmsim: {e:#}");
-                ExitCode::from(1)
+                ExitCode::from(error_status)
             }
         };
     }
