@@ -48,10 +48,8 @@ const PIDS: u32 = 5;
 /// # Errors
 /// [`GradeError::Reference`] if the reference fails; [`GradeError::Generator`] if it refuses
 /// a generated line or the run ends early (a bug in this generator).
-///
-/// ```ignore
-/// let script = grade::random::generate(&reference, &GenOptions { seed: 1, commands: 50, tlb: false })?;
-/// ```
+/// `vmsim gen --seed S --commands N` prints the result; the `cli` crate's tests grade
+/// generated scripts against a C simulator written independently of the reference.
 pub fn generate(reference: &dyn Reference, opts: &GenOptions) -> Result<Vec<u8>, GradeError> {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let mut session = reference.start(Flavour::Ajou, opts.tlb).map_err(GradeError::Reference)?;
