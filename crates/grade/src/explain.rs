@@ -139,6 +139,9 @@ pub fn explain(
         Flavour::Ajou => ajou_reasons(&words, &before, &after, &out.graded, tlb),
         Flavour::Mtl458 => mtl458_reasons(&words, &before, &after, &out.graded),
     };
+    if flavour == Flavour::Mtl458 && words.first().is_some_and(|w| w == "read_mem") {
+        why.extend(mtl458_history(&words, &lines[..d.line - 1]));
+    }
     if let (Flavour::Ajou, Some(format)) =
         (flavour, only_spacing(d).then(|| d.expected.as_deref().and_then(ajou_format)).flatten())
     {
@@ -407,6 +410,37 @@ fn mtl458_reasons(words: &[String], b: &Snapshot, a: &Snapshot, printed: &[u8]) 
             }
         }
         _ => why.push("the reference printed this for the line".into()),
+    }
+    why
+}
+
+/// For a `read_mem`: the earlier line that wrote that byte of that process, and the forks
+/// since (each gives the child its own copy under the profile's eager fork).
+fn mtl458_history(words: &[String], earlier: &[&[u8]]) -> Vec<String> {
+    let (Some(pid), Some(addr)) = (words.get(1).and_then(|w| c_number(w)), words.get(2).and_then(|w| c_number(w)))
+    else {
+        return Vec::new();
+    };
+    let mut why = Vec::new();
+    let last_write = earlier.iter().enumerate().rev().find_map(|(i, l)| {
+        let w = self::words(l);
+        let same = w.first().is_some_and(|c| c == "write_mem")
+            && w.get(1).and_then(|x| c_number(x)) == Some(pid)
+            && w.get(2).and_then(|x| c_number(x)) == Some(addr);
+        same.then(|| (i + 1, w.get(3).cloned().unwrap_or_default()))
+    });
+    if let Some((line, byte)) = &last_write {
+        why.push(format!("pid {pid} last wrote {byte} at {addr:#x} itself, at line {line}"));
+    }
+    let since = last_write.map_or(0, |(l, _)| l);
+    for (i, l) in earlier.iter().enumerate().skip(since) {
+        let w = self::words(l);
+        if w.first().is_some_and(|c| c == "fork_ps") {
+            why.push(format!(
+                "line {}: fork_ps gives the child its own copy of every page (eager fork, the profile's default): a write by one process after it never reaches the other",
+                i + 1
+            ));
+        }
     }
     why
 }
