@@ -27,6 +27,7 @@ mod parse;
 mod report;
 pub mod solve;
 mod tlb;
+pub mod view;
 
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -320,6 +321,12 @@ impl Shell {
         }
         self.tlb = Some(tlb::Tlb::new(self.kernel.profile().format.vpn_count()));
         Ok(())
+    }
+
+    /// The `-t` TLB's valid entries (VPN, frame) in the order `tlb` lists them, or `None` when
+    /// the mode is off: for views of the machine, which read it and change nothing.
+    pub fn tlb_entries(&self) -> Option<impl Iterator<Item = (kernel::Vpn, kernel::Pfn)> + '_> {
+        self.tlb.as_ref().map(|t| t.valid())
     }
 
     /// Changes how later forks copy memory.

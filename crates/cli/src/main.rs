@@ -62,6 +62,9 @@ enum Command {
     Grade(cli::grade::GradeArgs),
     /// Write a random ajou script that uses only input the framework defines.
     Gen(cli::r#gen::GenArgs),
+    /// Write a step-through HTML page of a script's run: every command's output, every
+    /// process's page tables, the frames and their map counts (see docs/view.md).
+    View(cli::view::ViewArgs),
 }
 
 /// `--fork-policy` values.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
             Command::Solve(a) => (cli::solve::run(a, &mut out).map(|()| 0), 1),
             Command::Grade(a) => (cli::grade::run(a), 2),
             Command::Gen(a) => (cli::r#gen::run(a), 2),
+            Command::View(a) => (cli::view::run(a), 1),
         };
         return match done.and_then(|status| Ok(out.flush().map(|()| status)?)) {
             Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),

@@ -1,0 +1,97 @@
+//! `vmsim view SCRIPT [-o FILE.html]`: runs a script through the same shell as `vmsim SCRIPT`
+//! and writes the step-through page of the run (the `view` crate renders it).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use view::{Recorder, Stream, Transcript};
+
+use crate::{Flow, Machine, Shell, script_dir};
+
+/// The arguments of `vmsim view`.
+#[derive(Debug, clap::Args)]
+pub struct ViewArgs {
+    /// The script to run, one command per line.
+    pub script: PathBuf,
+
+    /// Where to write the page: default the script's file name with `.html` added, in the
+    /// current directory; `-` for standard output.
+    #[arg(short, long, value_name = "FILE.html")]
+    pub output: Option<PathBuf>,
+
+    /// The machine and its command language, as for `vmsim` itself.
+    #[arg(long, value_enum, default_value = "ajou")]
+    pub profile: Machine,
+
+    /// ajou only: the TLB mode of the framework's later years; the page shows the TLB.
+    #[arg(short = 't', long)]
+    pub tlb: bool,
+}
+
+/// Runs `args.script`, recording the machine after every line, and writes the page. Returns
+/// the exit status: 0 when the page was written (whatever the script did: its errors are on
+/// the page), 2 if the script could not be read.
+///
+/// # Errors
+/// If the page cannot be rendered or written, or the script is too long to show.
+pub fn run(args: &ViewArgs) -> anyhow::Result<i32> {
+    let text = match std::fs::read(&args.script) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("vmsim: cannot read script {}: {e}", args.script.display());
+            return Ok(2);
+        }
+    };
+    let rec = record(args.profile, args.tlb, &args.script, &text)?;
+    let steps = rec.steps.len();
+    let page = view::render_page(&rec)?;
+    let target = match &args.output {
+        Some(p) if p.as_os_str() == "-" => {
+            io::stdout().lock().write_all(page.as_bytes())?;
+            return Ok(0);
+        }
+        Some(p) => p.clone(),
+        None => default_output(&args.script),
+    };
+    std::fs::write(&target, &page).with_context(|| format!("cannot write {}", target.display()))?;
+    println!("wrote {}: {steps} steps, {} bytes", target.display(), page.len());
+    Ok(0)
+}
+
+/// Runs `text` (the script at `path`) on a fresh `machine` and records every line.
+///
+/// Lines are cut at each newline and given to [`Shell::execute`], as `vmsim SCRIPT` cuts them;
+/// what a line prints on either stream is kept with it, in the order it was printed.
+///
+/// # Errors
+/// If the machine cannot be built, the TLB mode does not apply, or the script has more lines
+/// than a page holds.
+pub fn record(machine: Machine, tlb: bool, path: &Path, text: &[u8]) -> anyhow::Result<view::Recording> {
+    let mut shell = Shell::new(machine, false, Some(script_dir(path)))?;
+    if tlb {
+        shell.enable_tlb()?;
+    }
+    let log = Transcript::default();
+    let (mut out, mut err) = (log.writer(Stream::Out), log.writer(Stream::Err));
+    // What the shell prints before the first line (`ajou`: `Use file "..." for input.`).
+    shell.run_script(&b""[..], Some(path), &mut out, &mut err)?;
+    let title = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let tlb_now = |sh: &Shell| sh.tlb_entries().map(Iterator::collect::<Vec<_>>);
+    let mut rec = Recorder::new(&title, shell.kernel(), tlb_now(&shell).as_deref(), log.take());
+    for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+        let flow = shell.execute(line, i + 1, &mut out, &mut err)?;
+        rec.step(line, log.take(), shell.kernel(), tlb_now(&shell).as_deref())?;
+        if flow == Flow::Stop {
+            break;
+        }
+    }
+    Ok(rec.finish())
+}
+
+/// `SCRIPT.html` in the current directory, from the script's file name.
+fn default_output(script: &Path) -> PathBuf {
+    let mut name = script.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "vmsim".into());
+    name.push(".html");
+    PathBuf::from(name)
+}
