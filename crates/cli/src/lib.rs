@@ -24,9 +24,13 @@ mod interactive;
 mod mtl458;
 mod out;
 mod parse;
+pub mod record;
+pub mod replay;
 mod report;
 pub mod solve;
+pub mod sweep;
 mod tlb;
+pub mod tracefile;
 pub mod view;
 
 use std::io::{self, BufRead, Write};

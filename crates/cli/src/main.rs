@@ -65,6 +65,12 @@ enum Command {
     /// Write a step-through HTML page of a script's run: every command's output, every
     /// process's page tables, the frames and their map counts (see docs/view.md).
     View(cli::view::ViewArgs),
+    /// Replay a memory trace through N page frames under a replacement policy.
+    Replay(cli::replay::Args),
+    /// Replay a trace under several policies at several memory sizes; table, CSV, SVG curve.
+    Sweep(cli::sweep::Args),
+    /// Record a command's memory trace under Valgrind's lackey, compressed.
+    Record(cli::record::Args),
 }
 
 /// `--fork-policy` values.
@@ -87,6 +93,9 @@ fn main() -> ExitCode {
             Command::Grade(a) => (cli::grade::run(a), 2),
             Command::Gen(a) => (cli::r#gen::run(a), 2),
             Command::View(a) => (cli::view::run(a), 1),
+            Command::Replay(a) => (cli::replay::run(a, &mut out).map(|()| 0), 1),
+            Command::Sweep(a) => (cli::sweep::run(a, &mut out).map(|()| 0), 1),
+            Command::Record(a) => (cli::record::run(a, &mut out).map(|()| 0), 1),
         };
         return match done.and_then(|status| Ok(out.flush().map(|()| status)?)) {
             Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),

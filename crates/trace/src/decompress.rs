@@ -59,6 +59,36 @@ pub fn decompress<'a, R: Read + 'a>(mut src: R) -> io::Result<(Compression, Box<
     }
 }
 
+/// Copies `src` to `dst`, compressed as `compression` (gzip at the default level, zstd at
+/// ruzstd's fastest, holding the text in memory); returns the bytes read.
+///
+/// # Errors
+/// Reading `src` or writing `dst` fails.
+pub fn compress<R: Read, W: io::Write>(compression: Compression, mut src: R, dst: W) -> io::Result<u64> {
+    match compression {
+        Compression::Plain => {
+            let mut dst = dst;
+            io::copy(&mut src, &mut dst)
+        }
+        Compression::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(dst, flate2::Compression::default());
+            let n = io::copy(&mut src, &mut e)?;
+            e.finish()?;
+            Ok(n)
+        }
+        Compression::Zstd => {
+            // ruzstd's streaming encoder panics on an I/O error, so it is given a slice (which
+            // cannot fail) and the result is written here: the text is held in memory whole.
+            let mut text = Vec::new();
+            src.read_to_end(&mut text)?;
+            let packed = ruzstd::encoding::compress_to_vec(&text[..], ruzstd::encoding::CompressionLevel::Fastest);
+            let mut dst = dst;
+            dst.write_all(&packed)?;
+            Ok(text.len() as u64)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +120,15 @@ mod tests {
     fn zstd_round_trip() {
         let z = ruzstd::encoding::compress_to_vec(&b"l 0x10\n"[..], ruzstd::encoding::CompressionLevel::Fastest);
         assert_eq!(read_all(&z), (Compression::Zstd, b"l 0x10\n".to_vec()));
+    }
+
+    #[test]
+    fn compress_then_decompress() {
+        for c in [Compression::Plain, Compression::Gzip, Compression::Zstd] {
+            let mut packed = Vec::new();
+            assert_eq!(compress(c, &b"I  00400000,4\n"[..], &mut packed).unwrap(), 14);
+            assert_eq!(read_all(&packed), (c, b"I  00400000,4\n".to_vec()));
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod reader;
 mod record;
 pub mod rw;
 
-pub use decompress::{Compression, decompress};
+pub use decompress::{Compression, compress, decompress};
 pub use detect::detect_format;
 pub use error::{Malformed, TraceError};
 pub use reader::{FormatChoice, ReadOptions, Stats, TraceReader};

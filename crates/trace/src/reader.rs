@@ -161,6 +161,16 @@ impl<R: Read> TraceReader<R> {
     }
 
     fn next_line_record(&mut self) -> Result<Option<Record>, TraceError> {
+        // The course traces' fixed-width `%08x R` lines are read without searching for their
+        // end; anything else takes the general path below.
+        if self.format == Format::Rw {
+            if let Some(r) = crate::rw::parse_fixed(&self.buf[self.start..self.end]) {
+                self.start += 11;
+                self.stats.lines += 1;
+                self.stats.records += 1;
+                return Ok(Some(r));
+            }
+        }
         loop {
             let from = self.start.max(self.searched);
             let (line_end, next) = match memchr::memchr(b'\n', &self.buf[from..self.end]) {

@@ -1,0 +1,34 @@
+//! Errors of a replay.
+
+/// Why a replay could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// Reading the trace failed (the trace error names the line).
+    #[error(transparent)]
+    Trace(#[from] trace::TraceError),
+    /// `--frames 0`.
+    #[error("the number of frames must be at least 1")]
+    NoFrames,
+    /// More frames than the simulator keeps tables for.
+    #[error("{frames} frames is more than the limit of {limit}")]
+    TooManyFrames {
+        /// Frames asked for.
+        frames: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A page size that is not a power of two between 1 byte and 2^40 bytes.
+    #[error("page size {0} is not a power of two between 1 and 2^40 bytes")]
+    PageSize(u64),
+    /// A TLB shape that does not divide into sets.
+    #[error("a TLB of {entries} entries cannot have {ways} ways (entries must be a multiple of ways, both at least 1)")]
+    TlbShape {
+        /// Entries asked for.
+        entries: usize,
+        /// Ways asked for.
+        ways: usize,
+    },
+    /// The plotting library refused to draw the curve.
+    #[error("drawing the curve: {0}")]
+    Plot(String),
+}

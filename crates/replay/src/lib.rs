@@ -1,0 +1,32 @@
+//! Replays memory traces as page references through N page frames under a replacement policy,
+//! counting what the courses count: page faults (cold misses included), clean and dirty
+//! evictions, disk reads and writes; optionally a TLB in front.
+//!
+//! Accounting (the default of `vmsim replay`): page tables live outside the N user frames, so a
+//! page fault is exactly a miss of N frames; frames start empty and fill in order 0..N-1;
+//! nothing is flushed at the end; a disk write is a dirty eviction; a disk read is a fault
+//! (every fault brings its page in from disk in a pure reference replay).
+//!
+//! ```
+//! use replay::{Memory, PolicyKind, PageRef};
+//! // Belady's string under FIFO with 3 frames: 9 faults.
+//! let refs: Vec<PageRef> = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5].map(|p| PageRef::read(p)).to_vec();
+//! let counts = replay::simulate(&refs, PolicyKind::Fifo, 3).unwrap();
+//! assert_eq!(counts.page_faults, 9);
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod cs1550;
+mod error;
+mod memory;
+pub mod policy;
+mod refs;
+pub mod stack;
+pub mod sweep;
+mod tlb;
+
+pub use error::ReplayError;
+pub use memory::{Counts, MAX_FRAMES, Memory, Sink, simulate, simulate_with, streaming};
+pub use policy::PolicyKind;
+pub use refs::{Kinds, PageRef, ReplayOptions, TraceSummary, page_refs, replay_trace};
+pub use tlb::{Tlb, TlbConfig, TlbCounts};

@@ -1,0 +1,217 @@
+//! From trace records to page references: the page of each record's first byte (as the
+//! courses count), or every page a record covers with `straddle`; and the streaming replay.
+
+use std::io::Read;
+
+use trace::{Kind, Record, TraceReader};
+
+use crate::error::ReplayError;
+use crate::memory::{Counts, Memory, streaming};
+use crate::policy::{self, PolicyKind};
+use crate::tlb::{TlbConfig, TlbCounts};
+
+/// One page reference: a page number and whether it writes (a store or a modify).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageRef {
+    /// Virtual page number.
+    pub page: u64,
+    /// A write (dirties the page).
+    pub write: bool,
+}
+
+impl PageRef {
+    /// A read of `page`.
+    #[must_use]
+    pub fn read(page: u64) -> Self {
+        PageRef { page, write: false }
+    }
+    /// A write of `page`.
+    #[must_use]
+    pub fn write(page: u64) -> Self {
+        PageRef { page, write: true }
+    }
+}
+
+/// How to turn records into references and replay them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayOptions {
+    /// User frames, >= 1.
+    pub frames: usize,
+    /// The replacement policy.
+    pub policy: PolicyKind,
+    /// Page size in bytes, a power of two (ignored for `pages` traces, whose records are pages).
+    pub page_size: u64,
+    /// A record that crosses a page boundary references every page it covers (`--straddle`);
+    /// otherwise only the page of its first byte.
+    pub straddle: bool,
+    /// A TLB in front, if any.
+    pub tlb: Option<TlbConfig>,
+}
+
+/// Records by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Kinds {
+    /// Instruction fetches.
+    pub fetch: u64,
+    /// Data reads.
+    pub read: u64,
+    /// Data writes.
+    pub write: u64,
+    /// Modifies (read and write in one access).
+    pub modify: u64,
+}
+
+impl Kinds {
+    fn add(&mut self, k: Kind) {
+        match k {
+            Kind::Fetch => self.fetch += 1,
+            Kind::Read => self.read += 1,
+            Kind::Write => self.write += 1,
+            Kind::Modify => self.modify += 1,
+        }
+    }
+    /// All records.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.fetch + self.read + self.write + self.modify
+    }
+}
+
+/// What a replay read and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceSummary {
+    /// Records by kind.
+    pub kinds: Kinds,
+    /// The reader's counts (lines, skipped, bad).
+    pub reader: trace::Stats,
+    /// The memory's counts.
+    pub counts: Counts,
+    /// The TLB's counts, when a TLB was modelled.
+    pub tlb: Option<TlbCounts>,
+}
+
+/// The page shift of `page_size`.
+fn shift_of(page_size: u64) -> Result<u32, ReplayError> {
+    if !page_size.is_power_of_two() || page_size > 1 << 40 {
+        return Err(ReplayError::PageSize(page_size));
+    }
+    Ok(page_size.trailing_zeros())
+}
+
+/// Appends the references of `r` to `out`.
+#[inline]
+fn push_refs(r: &Record, shift: u32, pages: bool, straddle: bool, out: &mut Vec<PageRef>) {
+    let write = r.kind.writes();
+    if pages {
+        out.push(PageRef { page: r.addr, write });
+        return;
+    }
+    let first = r.addr >> shift;
+    if straddle && r.size > 1 {
+        let last = r.addr.saturating_add(u64::from(r.size) - 1) >> shift;
+        for page in first..=last {
+            out.push(PageRef { page, write });
+        }
+    } else {
+        out.push(PageRef { page: first, write });
+    }
+}
+
+/// Reads every record of `reader` as page references (for OPT, sweeps and tests).
+///
+/// # Errors
+/// [`ReplayError::Trace`] (the line and what was wrong), [`ReplayError::PageSize`].
+pub fn page_refs<R: Read>(
+    reader: &mut TraceReader<R>,
+    page_size: u64,
+    straddle: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Vec<PageRef>, Kinds), ReplayError> {
+    let shift = shift_of(page_size)?;
+    let pages = reader.format().gives_pages();
+    let mut refs = Vec::new();
+    let mut kinds = Kinds::default();
+    while let Some(r) = reader.next_record()? {
+        kinds.add(r.kind);
+        push_refs(&r, shift, pages, straddle, &mut refs);
+        if refs.len() % (1 << 20) == 0 {
+            progress(reader.stats().bytes);
+        }
+    }
+    Ok((refs, kinds))
+}
+
+/// References per batch handed to the memory in a streaming replay.
+const BATCH: usize = 4096;
+
+/// Replays `reader` under `options`: streaming (constant memory) for every policy but OPT,
+/// which reads the whole trace first. `progress` is called now and then with the bytes read.
+///
+/// # Errors
+/// [`ReplayError::Trace`] (the line and what was wrong), and the option errors
+/// ([`ReplayError::NoFrames`], [`ReplayError::PageSize`], [`ReplayError::TlbShape`], ...).
+pub fn replay_trace<R: Read>(
+    reader: &mut TraceReader<R>,
+    options: &ReplayOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<TraceSummary, ReplayError> {
+    let shift = shift_of(options.page_size)?;
+    let Some(mut sink) = streaming(options.policy, options.frames, options.tlb)? else {
+        let (refs, kinds) = page_refs(reader, options.page_size, options.straddle, progress)?;
+        let mut m =
+            Memory::new(options.frames, policy::Opt::new(options.frames, policy::next_uses(&refs)), options.tlb)?;
+        m.run(&refs);
+        return Ok(TraceSummary { kinds, reader: *reader.stats(), counts: m.counts(), tlb: m.tlb_counts() });
+    };
+    let pages = reader.format().gives_pages();
+    let mut kinds = Kinds::default();
+    let mut batch = Vec::with_capacity(BATCH + 64);
+    let mut batches = 0u64;
+    while let Some(r) = reader.next_record()? {
+        kinds.add(r.kind);
+        push_refs(&r, shift, pages, options.straddle, &mut batch);
+        if batch.len() >= BATCH {
+            sink.feed(&batch);
+            batch.clear();
+            batches += 1;
+            if batches % 256 == 0 {
+                progress(reader.stats().bytes);
+            }
+        }
+    }
+    sink.feed(&batch);
+    Ok(TraceSummary { kinds, reader: *reader.stats(), counts: sink.counts(), tlb: sink.tlb_counts() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trace::{FormatChoice, ReadOptions};
+
+    fn refs_of(text: &str, page_size: u64, straddle: bool) -> Vec<PageRef> {
+        let mut r = TraceReader::new(text.as_bytes(), FormatChoice::Auto, ReadOptions::default()).unwrap();
+        page_refs(&mut r, page_size, straddle, &mut |_| {}).unwrap().0
+    }
+
+    #[test]
+    fn first_byte_or_every_page() {
+        // An 8-byte load at 0xffc crosses from page 0 into page 1 of 4 KiB pages.
+        let t = "I  00000ffe,4\n L 00000ffc,8\n S 00001000,4\n";
+        assert_eq!(refs_of(t, 4096, false), vec![PageRef::read(0), PageRef::read(0), PageRef::write(1)]);
+        assert_eq!(
+            refs_of(t, 4096, true),
+            vec![PageRef::read(0), PageRef::read(1), PageRef::read(0), PageRef::read(1), PageRef::write(1)]
+        );
+    }
+
+    #[test]
+    fn page_numbers_ignore_the_page_size() {
+        assert_eq!(refs_of("1\n2w\n", 4096, false), vec![PageRef::read(1), PageRef::write(2)]);
+    }
+
+    #[test]
+    fn bad_page_size() {
+        let mut r = TraceReader::new(&b"1\n"[..], FormatChoice::Auto, ReadOptions::default()).unwrap();
+        assert!(matches!(page_refs(&mut r, 3000, false, &mut |_| {}), Err(ReplayError::PageSize(3000))));
+    }
+}
