@@ -19,6 +19,7 @@ pub fn run_interactive(shell: &mut Shell) -> anyhow::Result<i32> {
     let stderr = io::stderr();
     stdout.lock().write_all(shell.banner().as_bytes())?;
     stdout.lock().flush()?;
+    let palette = crate::colour::Palette::detect();
     let mut line_no = 0usize;
     loop {
         match editor.readline(shell.prompt()) {
@@ -28,7 +29,7 @@ pub fn run_interactive(shell: &mut Shell) -> anyhow::Result<i32> {
                     editor.add_history_entry(line.as_str())?;
                 }
                 let (mut out, mut err) = (stdout.lock(), stderr.lock());
-                let flow = shell.execute(line.as_bytes(), line_no, &mut out, &mut err)?;
+                let flow = crate::colour::execute(shell, line.as_bytes(), line_no, palette, &mut out, &mut err)?;
                 out.flush()?;
                 err.flush()?;
                 if flow == Flow::Stop {

@@ -18,12 +18,14 @@
 //! ```
 
 mod ajou;
+mod colour;
 pub mod r#gen;
 pub mod grade;
 mod interactive;
 mod mtl458;
 mod out;
 mod parse;
+mod picture;
 pub mod record;
 pub mod replay;
 mod report;
@@ -134,6 +136,9 @@ impl Shell {
         out: &mut O,
         err: &mut E,
     ) -> io::Result<Flow> {
+        if let Some(flow) = picture::show_svg(self, line, line_no, out, err)? {
+            return Ok(flow);
+        }
         // Standard error is written as it is printed, not staged: `show` prints on both
         // streams, and one line's output must interleave as it does on a terminal.
         match self.machine {
@@ -163,6 +168,9 @@ impl Shell {
         err: &mut E,
         staged: &mut Vec<u8>,
     ) -> io::Result<Flow> {
+        if let Some(flow) = picture::show_svg(self, line, line_no, out, err)? {
+            return Ok(flow);
+        }
         match self.machine {
             Machine::Ajou => ajou::execute(self, line, line_no, out, staged),
             Machine::Mtl458 => mtl458::execute(self, line, line_no, out, err),

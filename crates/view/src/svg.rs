@@ -168,8 +168,12 @@ pub fn render_svg(snap: &Snapshot, title: &str) -> Result<String, RenderError> {
     let tlb: Vec<Text> = match &snap.tlb {
         Some(entries) => {
             tlb_y += ROW;
-            let mut t =
-                vec![Text { x: GAP, y: tlb_y, text: "TLB (slot: VPN \u{2192} frame)".into(), class: "heading" }];
+            let mut t = vec![Text {
+                x: GAP,
+                y: tlb_y,
+                text: "TLB (VPN \u{2192} frame, in slot order)".into(),
+                class: "heading",
+            }];
             let line = entries
                 .iter()
                 .enumerate()

@@ -289,7 +289,7 @@
     t.textContent = '';
     t.className = 'mono' + (c.tlb ? ' changed' : '');
     var h = el('tr');
-    ['slot', 'VPN', 'frame'].forEach(function (s) { h.appendChild(el('th', '', s)); });
+    ['#', 'VPN', 'frame'].forEach(function (s) { h.appendChild(el('th', '', s)); });
     t.appendChild(h);
     state.tlb.forEach(function (x, i) {
       var tr = el('tr');
