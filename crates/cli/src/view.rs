@@ -95,3 +95,31 @@ fn default_output(script: &Path) -> PathBuf {
     name.push(".html");
     PathBuf::from(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_mtl458_run_records_a_step_per_line_and_a_kill_ends_the_process() {
+        let script = b"create_ps 4K 0 4K 4K\nfork_ps 0\nwrite_mem 1 0 1\nread_mem 0 0\n";
+        let rec = record(Machine::Mtl458, false, Path::new("t.vm"), script).unwrap();
+        assert_eq!(rec.steps.len(), 4);
+        assert_eq!(rec.steps[0].output[0].text, "created pid 0");
+        assert_eq!(rec.steps[1].delta.processes_added.len(), 1, "the fork");
+        // A write to code kills process 1: it is gone, and so is its share of each frame.
+        assert_eq!(rec.steps[2].delta.processes_removed, [1]);
+        assert!(rec.steps[2].output[0].text.starts_with("segmentation fault: pid 1 killed"));
+        assert!(rec.steps[3].delta.is_empty(), "a read changes nothing");
+        assert!(!rec.machine.tlb && !rec.machine.directory);
+    }
+
+    #[test]
+    fn the_ajou_preamble_and_a_stop_end_the_recording_where_the_shell_stops() {
+        let rec = record(Machine::Ajou, true, Path::new("s"), b"alloc 1 r\nalloc 1 r\nread 1\n").unwrap();
+        assert_eq!(rec.preamble[0].text, "Use file \"s\" for input.");
+        assert_eq!(rec.steps.len(), 2, "an allocated VPN ends the framework's run");
+        assert_eq!(rec.steps[1].output[0].text, "1 is already allocated to 0");
+        assert!(rec.machine.tlb);
+    }
+}
