@@ -44,6 +44,8 @@ struct Snapshot {
     /// Map count of every user frame, in frame order, and the first user frame.
     counts: Vec<u32>,
     first_frame: u32,
+    /// Every mapping of every frame: frame -> (pid, VPN), over all live processes.
+    owners: BTreeMap<u32, Vec<(u32, u32)>>,
 }
 
 impl Snapshot {
@@ -57,7 +59,14 @@ impl Snapshot {
             ),
             None => (BTreeMap::new(), Vec::new()),
         };
+        let mut owners: BTreeMap<u32, Vec<(u32, u32)>> = BTreeMap::new();
+        for p in k.processes() {
+            for (v, e) in k.mapped(p.pid()).into_iter().flatten() {
+                owners.entry(e.frame().as_u32()).or_default().push((p.pid().as_u32(), v.as_u32()));
+            }
+        }
         Snapshot {
+            owners,
             current: k.current(),
             pids: k.processes().map(|p| p.pid().as_u32()).collect(),
             entries,
@@ -136,7 +145,7 @@ pub fn explain(
     let after = Snapshot::of(session.kernel(), pid);
     let printed: Vec<String> = split_lines(&out.graded).iter().map(|l| visible::show(l)).collect();
     let mut why = match flavour {
-        Flavour::Ajou => ajou_reasons(&words, &before, &after, &out.graded, tlb),
+        Flavour::Ajou => ajou_reasons(&words, &before, &after, &out.graded, tlb, d.expected.as_deref()),
         Flavour::Mtl458 => mtl458_reasons(&words, &before, &after, &out.graded),
     };
     if flavour == Flavour::Mtl458 && words.first().is_some_and(|w| w == "read_mem") {
@@ -227,7 +236,15 @@ fn has(e: &Pte, f: PteFlags) -> bool {
 }
 
 /// The reasons for one `ajou` line.
-fn ajou_reasons(words: &[String], b: &Snapshot, a: &Snapshot, printed: &[u8], tlb: bool) -> Vec<String> {
+fn ajou_reasons(
+    words: &[String],
+    b: &Snapshot,
+    a: &Snapshot,
+    printed: &[u8],
+    tlb: bool,
+    expected: Option<&str>,
+) -> Vec<String> {
+    let expected = expected.map(|e| e.replace('·', " ").replace('⏎', ""));
     let pid = b.current.map_or(0, Pid::as_u32);
     let cmd = words.first().map(String::as_str).unwrap_or("");
     let vpn = words.get(1).and_then(|w| c_number(w));
@@ -304,11 +321,22 @@ fn ajou_reasons(words: &[String], b: &Snapshot, a: &Snapshot, printed: &[u8], tl
                 ));
             }
         }
-        ("show", _) => why.push(format!("show prints pid {pid}'s page table: every valid entry of each existing inner table")),
+        ("show", _) => {
+            why.push(format!("show prints pid {pid}'s page table: every valid entry of each existing inner table"));
+            if let Some(line) = expected.as_deref().and_then(|e| show_entry(b, e)) {
+                why.push(line);
+            }
+        }
         ("pages", _) => {
             let mapped: Vec<String> =
                 b.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| format!("{}: {c}", b.first_frame + i as u32)).collect();
             why.push(format!("pages lists every frame whose map count is not 0: {}", list_or_none(&mapped)));
+            let frame = expected.as_deref().and_then(|e| e.trim().split(':').next()?.parse::<u32>().ok());
+            if let Some(f) = frame {
+                let owners: Vec<String> =
+                    b.owners.get(&f).into_iter().flatten().map(|(p, v)| format!("pid {p} VPN {v}")).collect();
+                why.push(format!("frame {f} is mapped by {} entries: {}", owners.len(), list_or_none(&owners)));
+            }
         }
         ("tlb", _) => why.push("tlb lists the valid TLB slots in slot order".into()),
         ("exit", _) => why.push("exit ends the run: the reference prints nothing more".into()),
@@ -316,6 +344,26 @@ fn ajou_reasons(words: &[String], b: &Snapshot, a: &Snapshot, printed: &[u8], tl
     }
     why
 }
+
+/// What one `show` line (`OO:II vw | PFN`) says, from the entry it prints.
+fn show_entry(b: &Snapshot, line: &str) -> Option<String> {
+    let (oo, rest) = line.split_once(':')?;
+    let (o, i): (u32, u32) = (oo.trim().parse().ok()?, rest.get(..2)?.parse().ok()?);
+    let vpn = o * INNER_ENTRIES + i;
+    let e = b.entries.get(&vpn)?;
+    let f = e.frame().as_u32();
+    let w = if has(e, PteFlags::WRITE) {
+        "writable (w)".to_string()
+    } else if has(e, PteFlags::ORIG_WRITE) {
+        format!("not writable: copy-on-write since a fork (frame {f}'s map count is {})", b.count(f))
+    } else {
+        "not writable: allocated read-only".to_string()
+    };
+    Some(format!("the line {line:?} is VPN {vpn} (outer {o}, inner {i}): frame {f}, valid (v), {w}"))
+}
+
+/// Entries per inner table of the `ajou` format: a VPN is outer * 16 + inner.
+const INNER_ENTRIES: u32 = 16;
 
 fn is_write_access(words: &[String]) -> bool {
     words.get(2).is_some_and(|f| f.contains('w') && !f.contains('r'))
