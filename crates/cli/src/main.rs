@@ -56,7 +56,8 @@ struct Args {
 /// The subcommands: each parses its own options and calls `cli::<name>::run`.
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Answer an OSTEP homework problem (paging-policy.py) byte for byte, as its `-c` would.
+    /// Answer an OSTEP homework problem (paging-policy.py, paging-linear-translate.py,
+    /// paging-multilevel-translate.py) byte for byte, as its `-c` would.
     Solve(cli::solve::Args),
     /// Grade a student's simulator against the reference: the first difference, explained.
     Grade(cli::grade::GradeArgs),

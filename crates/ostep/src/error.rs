@@ -1,5 +1,7 @@
 //! The errors of reading and solving a problem text. Line numbers count from 1.
 
+use std::fmt;
+
 /// A problem text that is not one the simulators print.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -47,9 +49,58 @@ pub enum ParseError {
         /// The value there.
         other: String,
     },
+    /// A line that is not what the script prints there, or holds a value the script would
+    /// have refused (a page size that is not a power of two, say).
+    #[error("line {line}: expected {expected}, found {}", Found(found.as_deref()))]
+    Line {
+        /// The offending line (one past the last when the text ended too early).
+        line: usize,
+        /// What the script prints there, in words.
+        expected: String,
+        /// The line, cut to 60 characters; `None` at the end of the text.
+        found: Option<String>,
+    },
 }
 
-/// A well-formed problem that cannot be answered.
+/// The most characters of an offending line a [`ParseError::Line`] repeats.
+const SHOWN: usize = 60;
+
+/// Displays a found line quoted, or "the end of the text".
+struct Found<'a>(Option<&'a str>);
+
+impl fmt::Display for Found<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("the end of the text"),
+            Some(s) => write!(f, "`{s}`"),
+        }
+    }
+}
+
+impl ParseError {
+    /// A [`ParseError::Line`] at `line`, whose text is `found` (cut to 60 characters).
+    pub(crate) fn new(line: usize, expected: impl Into<String>, found: Option<&str>) -> Self {
+        let found = found.map(|s| match s.char_indices().nth(SHOWN) {
+            Some((cut, _)) => format!("{}...", &s[..cut]),
+            None => s.to_owned(),
+        });
+        ParseError::Line { line, expected: expected.into(), found }
+    }
+
+    /// The line the error is about, if it is about one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ParseError::Empty => None,
+            ParseError::UnknownKind { line, .. }
+            | ParseError::Expected { line, .. }
+            | ParseError::BadNumber { line, .. }
+            | ParseError::Inconsistent { line, .. }
+            | ParseError::Line { line, .. } => Some(*line),
+        }
+    }
+}
+
+/// A well-formed problem that cannot be answered, or whose script fails part way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SolveError {
@@ -74,4 +125,53 @@ pub enum SolveError {
     /// No reference at all: the simulator divides by zero computing the hit rate.
     #[error("no page references: paging-policy.py fails computing the hit rate (0 / 0)")]
     NoReferences,
+    /// `paging-linear-translate.py -c` indexes its table with a VPN past the end and stops
+    /// with an `IndexError`: `printed` is what it prints before that.
+    #[error(
+        "line {line}: virtual address {va} is on virtual page {vpn}, past the page table's {entries} entries: paging-linear-translate.py -c stops here with an IndexError"
+    )]
+    VpnPastTable {
+        /// The address's line in the problem.
+        line: usize,
+        /// The address.
+        va: i128,
+        /// Its VPN.
+        vpn: u64,
+        /// Entries in the table.
+        entries: u64,
+        /// What the script prints with `-c` up to that address.
+        printed: String,
+    },
+    /// The problem's machine could not be built (paging refused the geometry or layout, or
+    /// the arena the size). No parsed problem does that; the error exists so that a broken
+    /// invariant is a message, not a panic.
+    #[error("the problem's machine cannot be built: {reason}")]
+    Machine {
+        /// What paging or the arena said.
+        reason: String,
+    },
+    /// The walk faulted for a reason other than an invalid entry (a table outside memory):
+    /// never for a parsed problem, as above.
+    #[error("the walk failed: {0}")]
+    Walk(paging::WalkFault),
+    /// A walk read no entry at all (as above, never for a parsed problem).
+    #[error("the walk read no page-table entry")]
+    EmptyWalk,
+    /// A translated address is outside the loaded memory (as above, never for a parsed
+    /// problem).
+    #[error("physical address {pa:#x} is outside the memory")]
+    DataOutside {
+        /// The physical address.
+        pa: u64,
+    },
+}
+
+impl SolveError {
+    /// What the script prints before it fails, for an error that is the script's own failure.
+    pub fn printed(&self) -> Option<&str> {
+        match self {
+            SolveError::VpnPastTable { printed, .. } => Some(printed),
+            _ => None,
+        }
+    }
 }

@@ -230,7 +230,8 @@ fn parse_errors_name_the_line() {
             ParseError::Expected { line, .. }
             | ParseError::BadNumber { line, .. }
             | ParseError::Inconsistent { line, .. }
-            | ParseError::UnknownKind { line, .. } => *line,
+            | ParseError::UnknownKind { line, .. }
+            | ParseError::Line { line, .. } => *line,
             ParseError::Empty => 0,
         };
         assert_eq!(got, line, "{err}");
