@@ -50,7 +50,8 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     progress.finish();
     let sweep = replay::sweep::sweep(&refs, &args.policies, &sizes)?;
     if let Some(path) = &args.svg {
-        let title = format!("{}: page faults against frames", args.trace.trace.display());
+        let name = args.trace.trace.file_name().map_or_else(|| "-".into(), |n| n.to_string_lossy());
+        let title = format!("{name}: page faults against frames");
         std::fs::write(path, replay::sweep::svg(&sweep, &title)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
