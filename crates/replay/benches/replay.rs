@@ -26,7 +26,7 @@ fn trace_text() -> Vec<u8> {
         let page = if r % 10 < 9 { (r >> 8) % 200 } else { (r >> 8) % 2000 };
         let addr = ((page * 7919) % (1 << 20)) << 12 | (r >> 40) & 0xfff;
         let kind = if (r >> 32) % 5 == 0 { 'W' } else { 'R' };
-        write!(out, "{addr:08x} {kind}\n").unwrap();
+        writeln!(out, "{addr:08x} {kind}").unwrap();
     }
     out
 }
