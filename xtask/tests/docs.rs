@@ -15,8 +15,8 @@
 //! - `script=PATH` with `after=N`: lines `1..=N` run unseen, then the block's own `> LINE`
 //!   lines run, each followed by what it printed.
 //! - `session`: an interactive session, as on a terminal (interactive behaviour, errors without
-//!   line numbers): the block's own lines that start with the shell's prompt (`>> `,
-//!   `mtl458> `) are the input. Without `session` the shell runs as it runs a script.
+//!   line numbers): the block's own lines that start with the shell's prompt (`>> ` after
+//!   `pid N ` for `ajou`, `mtl458> `) are the input. Without `session` the shell runs as it runs a script.
 //! - `tlb` (`ajou` only): the shell runs in the TLB mode of `vmsim -t`.
 //! - `stream=stderr`, `stream=stdout` or `stream=both` (the default): which output is shown;
 //!   `both` interleaves them in the order the shell wrote them.
@@ -257,9 +257,18 @@ fn needs_missing_shared(root: &Path, spec: &Spec) -> bool {
 fn render(root: &Path, spec: &Spec, body: &str) -> Result<String, String> {
     let mut s = Session::new(spec.machine, spec.interactive, spec.tlb);
     let prompt = if spec.interactive { s.shell.prompt().to_string() } else { "> ".to_string() };
-    let own_inputs = || -> Vec<String> {
-        body.lines().filter_map(|l| l.strip_prefix(prompt.as_str())).map(str::to_string).collect()
+    // A session's prompt names the current pid (`pid 1 >> `): it is the plain prompt after
+    // `pid N `.
+    let input_of = |l: &str| -> Option<String> {
+        let l = match l.strip_prefix("pid ") {
+            Some(rest) if spec.interactive => {
+                rest.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix(' ')?
+            }
+            _ => l,
+        };
+        l.strip_prefix(prompt.as_str()).map(str::to_string)
     };
+    let own_inputs = || -> Vec<String> { body.lines().filter_map(input_of).collect() };
     // (line number, text) of every line to show.
     let shown: Vec<(usize, String)> = match &spec.input {
         Input::Block => own_inputs().into_iter().enumerate().map(|(i, l)| (i + 1, l)).collect(),
@@ -289,11 +298,12 @@ fn render(root: &Path, spec: &Spec, body: &str) -> Result<String, String> {
     }
     let mut text = String::new();
     for (n, line) in shown {
+        let shown_prompt = if spec.interactive { s.shell.session_prompt() } else { prompt.clone() };
         let printed = s.run(&line, n, spec.stream)?;
         if line.trim().is_empty() {
             continue;
         }
-        let _ = writeln!(text, "{prompt}{line}");
+        let _ = writeln!(text, "{shown_prompt}{line}");
         text.push_str(&printed);
     }
     Ok(text)
@@ -514,9 +524,15 @@ fn markers_are_parsed_strictly() {
 /// Session blocks show the interactive shell: its prompt, and `show` with invalid entries.
 #[test]
 fn session_blocks_use_the_prompt_and_the_interactive_shell() {
-    let body = ">> alloc 1 rw\n>> free 1\n>> read 1\n";
+    // The input lines are found after the plain prompt or after one naming a pid; the
+    // rendered block shows the prompt as the session shows it, with the current pid.
+    let body = ">> alloc 1 rw\npid 7 >> switch 1\npid 0 >> read 1\n";
     let text = render(Path::new("."), &parse_spec("ajou session").unwrap(), body).unwrap();
-    assert_eq!(text, ">> alloc 1 rw\nalloc   1 --> 0  \n>> free 1\nfree 1 (pfn 0)\n>> read 1\nUnable to access 1\n");
+    assert_eq!(
+        text,
+        "pid 0 >> alloc 1 rw\nalloc   1 --> 0  \npid 0 >> switch 1\n\
+         note: forked process 1 from process 0 (cow fork) and switched to it\npid 1 >> read 1\n  1 --> 0  \n"
+    );
     let text = render(Path::new("."), &parse_spec("mtl458 session").unwrap(), "mtl458> read_mem 0 0\n").unwrap();
     assert_eq!(text, "mtl458> read_mem 0 0\nerror: read_mem: no process with pid 0\n");
 }

@@ -82,12 +82,17 @@ fn general<O: Write, S: Sink>(
                 out.write_all(HELP_EXTRAS.as_bytes())?;
             } else if sh.tlb.is_some() && is(cmd, "tlb") {
                 show_tlb(sh, err)?;
+            } else if is(cmd, "ps") {
+                sh.print_ps(out)?;
+            } else if sh.interactive && is(cmd, "quit") {
+                // Interactive only: in a script `quit` is the framework's unknown command.
+                return Ok(Flow::Stop);
             } else if is(cmd, "stats") {
                 sh.print_stats(out)?;
             } else if is(cmd, "check") {
                 sh.print_check(out)?;
             } else {
-                unknown(sh, cmd, out)?;
+                unknown(sh, cmd, t.as_slice().len(), line_no, out)?;
             }
         }
         [cmd, arg] => {
@@ -107,7 +112,7 @@ fn general<O: Write, S: Sink>(
                     access(sh, vpn, Access::Write, line_no, out, err)?;
                 }
             } else {
-                unknown(sh, cmd, out)?;
+                unknown(sh, cmd, t.as_slice().len(), line_no, out)?;
             }
         }
         [cmd, vpn_word, flags] => {
@@ -138,7 +143,7 @@ fn general<O: Write, S: Sink>(
                     access(sh, vpn, kind, line_no, out, err)?;
                 }
             } else {
-                unknown(sh, cmd, out)?;
+                unknown(sh, cmd, t.as_slice().len(), line_no, out)?;
             }
         }
         _ => unreachable_tokens(),
@@ -225,10 +230,43 @@ fn quick(text: &[u8], vpn_count: u32) -> Option<(Quick, usize)> {
     Some((cmd, line_end(rest, b"")?))
 }
 
-/// `Unknown command <word>`, with the word lower-cased as the framework lower-cases the line.
-/// The framework goes on after it, so it is ordinary output, not a refused line.
+/// The usage of each command the framework knows, by its names: printed after `Unknown
+/// command` when the name is right but the number of words is not.
+const USAGE: &[(&[&str], &str)] = &[
+    (&["alloc", "a"], "alloc VPN r|rw"),
+    (&["free", "f"], "free VPN"),
+    (&["read", "r"], "read VPN"),
+    (&["write", "w"], "write VPN"),
+    (&["access"], "access VPN r|w"),
+    (&["switch", "s"], "switch PID"),
+    (&["show"], "show (no arguments)"),
+    (&["pages"], "pages (no arguments)"),
+    (&["exit"], "exit (no arguments)"),
+    (&["help", "?"], "help (no arguments)"),
+];
+
+/// `Unknown command <word>`, with the word lower-cased as the framework lower-cases the line;
+/// then, if the word names a command given the wrong number of words (`read`, `alloc 3`), a
+/// second line on standard output with its usage. Both on standard output, where the
+/// framework prints the first.
 #[cold]
-fn unknown<O: Write>(_sh: &mut Shell, cmd: &[u8], out: &mut O) -> io::Result<()> {
+fn unknown<O: Write>(sh: &mut Shell, cmd: &[u8], words: usize, line_no: usize, out: &mut O) -> io::Result<()> {
+    unknown_line(cmd, out)?;
+    if let Some((_, usage)) = USAGE.iter().find(|(names, _)| names.iter().any(|n| is(cmd, n))) {
+        let n = words - 1;
+        let s = if n == 1 { "" } else { "s" };
+        if sh.interactive {
+            writeln!(out, "usage: {usage} ({n} argument{s} given)")?;
+        } else {
+            writeln!(out, "line {line_no}: usage: {usage} ({n} argument{s} given)")?;
+        }
+    }
+    Ok(())
+}
+
+/// The framework's own line for an unknown command.
+/// The framework goes on after it, so it is ordinary output, not a refused line.
+fn unknown_line<O: Write>(cmd: &[u8], out: &mut O) -> io::Result<()> {
     out.write_all(b"Unknown command ")?;
     for chunk in cmd.chunks(256) {
         let mut lower = [0u8; 256];
@@ -301,11 +339,11 @@ fn alloc<O: Write, S: Sink>(
             let mut l = Line::new();
             l.num(u64::from(vpn.as_u32())).text(b" is already allocated to ").num(u64::from(frame.as_u32()));
             err.line(l.text(b"\n"))?;
-            Ok(Flow::Stop)
+            Ok(run_ends(sh, out)?)
         }
         Err(MapPageError::OutOfMemory { pool: PoolKind::User }) => {
             err.write_all(b"memory is full\n")?;
-            Ok(Flow::Stop)
+            Ok(run_ends(sh, out)?)
         }
         // The framework mallocs its tables and never runs out of them; this machine keeps them in
         // a kernel pool that can, so that is an error of its own, not "memory is full".
@@ -314,6 +352,17 @@ fn alloc<O: Write, S: Sink>(
             Ok(Flow::Continue)
         }
     }
+}
+
+/// After a line on which the framework ends its run: a script ends there too; an interactive
+/// session goes on (losing the machine to a typo helps nobody), saying so on standard output.
+#[cold]
+fn run_ends<O: Write>(sh: &mut Shell, out: &mut O) -> io::Result<Flow> {
+    if !sh.interactive {
+        return Ok(Flow::Stop);
+    }
+    out.write_all(b"note: the course framework ends its run here; this session goes on\n")?;
+    Ok(Flow::Continue)
 }
 
 /// `free VPN`: `free %u (pfn %u)` before freeing, or `%u is not allocated`.
@@ -419,18 +468,45 @@ fn has_inner_table(sh: &Shell, pid: Pid, vpn: Vpn) -> bool {
 /// `switch PID`: to an existing process, or a copy-on-write fork with that pid. A switch to
 /// the current process is left to student code in the framework (solutions differ): refused,
 /// nothing done.
+///
+/// Interactively, a note on standard output says which it did (the framework prints nothing).
 fn switch<O: Write>(sh: &mut Shell, pid: Pid, line_no: usize, out: &mut O) -> io::Result<()> {
+    let from = sh.kernel.current();
     match sh.kernel.switch(pid) {
         Ok(SwitchOutcome::AlreadyCurrent) => {
             sh.error(out, line_no, format_args!("switch {pid}: already the current process, nothing done"))
         }
-        Ok(SwitchOutcome::Switched | SwitchOutcome::Forked) => {
+        Ok(outcome @ (SwitchOutcome::Switched | SwitchOutcome::Forked)) => {
             if let Some(t) = &mut sh.tlb {
                 t.flush();
+            }
+            if sh.interactive {
+                switch_note(sh, outcome, from, pid, out)?;
             }
             Ok(())
         }
         Err(e) => sh.error(out, line_no, format_args!("switch: {e}")),
+    }
+}
+
+/// The interactive note of `switch`.
+#[cold]
+fn switch_note<O: Write>(
+    sh: &Shell,
+    outcome: SwitchOutcome,
+    from: Option<Pid>,
+    pid: Pid,
+    out: &mut O,
+) -> io::Result<()> {
+    match (outcome, from) {
+        // A switch to the current process is refused before this.
+        (SwitchOutcome::AlreadyCurrent, _) => Ok(()),
+        (SwitchOutcome::Switched, _) => writeln!(out, "note: switched to process {pid}"),
+        (SwitchOutcome::Forked, Some(parent)) => {
+            let how = crate::report::policy_name(sh.kernel.fork_policy());
+            writeln!(out, "note: forked process {pid} from process {parent} ({how} fork) and switched to it")
+        }
+        (SwitchOutcome::Forked, None) => writeln!(out, "note: forked process {pid} and switched to it"),
     }
 }
 
@@ -486,8 +562,8 @@ fn pages<S: Sink>(sh: &Shell, err: &mut S) -> io::Result<()> {
 const HELP: &str = "  help | ?             : print this help
   exit                 : end the simulation
 
-  switch PID   (s)     : make process PID current; fork it from the current process
-                         (copy-on-write) if it does not exist
+  switch PID   (s)     : make process PID current; fork it from the current
+                         process (copy-on-write) if it does not exist
   show                 : show the page table of the current process
   pages                : show the map count of every mapped page frame
 
@@ -503,13 +579,17 @@ const HELP: &str = "  help | ?             : print this help
 const HELP_TLB: &str = "  tlb                  : list the TLB entries (TLB mode)\n\n";
 
 /// The rest of `help`: this project's extras.
-const HELP_EXTRAS: &str = "  stats                : machine statistics (not in the course framework)
-  check                : verify the machine's invariants (not in the course framework)
+const HELP_EXTRAS: &str = "  Not in the course framework (their output goes to standard output):
+  ps                   : list the processes (pid, parent, pages, shared, faults)
+  stats                : machine statistics
+  check                : verify the machine's invariants
+  quit                 : end an interactive session (in a script: unknown)
 
-  Numbers are read as C strtoimax(word, NULL, 0) into 32 bits: 10, 0x1f, 017, and the
-  longest valid prefix of any word (7abc is 7, abc is 0, -1 is 4294967295). VPNs are 0..255.
-  A word starting with # starts a comment. Translations, errors of the simulated machine,
-  page tables and map counts go to standard error; refused lines, to standard output.
+  Numbers are read as C strtoimax(word, NULL, 0) into 32 bits: 10, 0x1f, 017,
+  and the longest valid prefix of any word (7abc is 7, abc is 0, -1 is
+  4294967295). VPNs are 0..255. A word starting with # starts a comment.
+  Translations, errors of the simulated machine, page tables and map counts go
+  to standard error; refused lines, to standard output.
 
 ";
 
@@ -632,8 +712,14 @@ mod tests {
     #[test]
     fn unknown_commands_go_to_stdout_lower_cased() {
         let (out, err, failed) = run(false, "Fly\nshow 3\nREAD 1 2\nexit now\nframes\npages#\n");
-        let want = ["fly", "show", "read", "exit", "frames", "pages#"].map(|w| format!("Unknown command {w}\n"));
-        assert_eq!(out, want.concat());
+        // A known name with the wrong number of words gets its usage on a second line.
+        assert_eq!(
+            out,
+            "Unknown command fly\nUnknown command show\nline 2: usage: show (no arguments) (1 argument given)\n\
+             Unknown command read\nline 3: usage: read VPN (2 arguments given)\n\
+             Unknown command exit\nline 4: usage: exit (no arguments) (1 argument given)\n\
+             Unknown command frames\nUnknown command pages#\n"
+        );
         assert_eq!(err, "");
         assert!(!failed, "the framework goes on after an unknown command: ordinary output");
     }

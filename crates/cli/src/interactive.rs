@@ -22,7 +22,7 @@ pub fn run_interactive(shell: &mut Shell) -> anyhow::Result<i32> {
     let palette = crate::colour::Palette::detect();
     let mut line_no = 0usize;
     loop {
-        match editor.readline(shell.prompt()) {
+        match editor.readline(&shell.session_prompt()) {
             Ok(line) => {
                 line_no += 1;
                 if !line.trim().is_empty() {

@@ -30,7 +30,9 @@ pub mod record;
 pub mod replay;
 mod report;
 pub mod solve;
+pub mod status;
 pub mod sweep;
+mod text;
 mod tlb;
 pub mod tracefile;
 pub mod view;
@@ -41,6 +43,7 @@ use std::path::{Path, PathBuf};
 use kernel::{ForkPolicy, Kernel, Profile};
 
 pub use interactive::run_interactive;
+pub use text::{io_why, not_text};
 
 /// The machine a shell simulates, and so its command language and output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,6 +86,13 @@ pub struct Shell {
     failed: bool,
     /// The `-t` TLB of the framework's later years, when enabled (`ajou` only).
     tlb: Option<tlb::Tlb>,
+    /// `--echo`: each line is printed on standard output before its output.
+    echo: bool,
+    /// Both streams go to a terminal: each line's output is passed on as it is printed, so
+    /// that standard output and standard error interleave as they were produced.
+    line_flush: bool,
+    /// The last line refused, and how many consecutive lines up to it were refused.
+    refused: (usize, usize),
 }
 
 impl Shell {
@@ -95,7 +105,18 @@ impl Shell {
     /// If the machine's memory cannot be set up.
     pub fn new(machine: Machine, interactive: bool, base_dir: Option<PathBuf>) -> anyhow::Result<Shell> {
         let kernel = Kernel::new(machine.profile())?;
-        Ok(Shell { kernel, machine, interactive, console: interactive, base_dir, failed: false, tlb: None })
+        Ok(Shell {
+            kernel,
+            machine,
+            interactive,
+            console: interactive,
+            base_dir,
+            failed: false,
+            tlb: None,
+            echo: false,
+            line_flush: false,
+            refused: (0, 0),
+        })
     }
 
     /// Sets whether the shell reads what the `ajou` framework reads in its interactive mode:
@@ -105,6 +126,22 @@ impl Shell {
     /// [`Shell::new`] sets it to its `interactive` argument. No effect on `mtl458`.
     pub fn set_console(&mut self, console: bool) {
         self.console = console;
+    }
+
+    /// `--echo`: prints each line of a script on standard output before its output, after the
+    /// prompt an interactive session would show (`>> alloc 3 rw`), so that a run reads like a
+    /// session. Standard error is unchanged.
+    pub fn set_echo(&mut self, echo: bool) {
+        self.echo = echo;
+    }
+
+    /// For output to a terminal: [`Shell::run_script`] then passes each line's output on to
+    /// `out` and `err` as it is printed, and flushes both after each line, so that on one
+    /// terminal the two streams appear in the order they were produced (`show`'s blank lines
+    /// after their tables). The streams given should be unbuffered or line-buffered. Without
+    /// it, output is gathered in large blocks: much faster, for files and pipes.
+    pub fn set_line_flush(&mut self, line_flush: bool) {
+        self.line_flush = line_flush;
     }
 
     /// Runs one input line: raw bytes, possibly not UTF-8, possibly without its newline.
@@ -168,13 +205,53 @@ impl Shell {
         err: &mut E,
         staged: &mut Vec<u8>,
     ) -> io::Result<Flow> {
+        if self.echo {
+            self.echo_line(line, out)?;
+        }
         if let Some(flow) = picture::show_svg(self, line, line_no, out, err)? {
             return Ok(flow);
         }
-        match self.machine {
-            Machine::Ajou => ajou::execute(self, line, line_no, out, staged),
-            Machine::Mtl458 => mtl458::execute(self, line, line_no, out, err),
+        let flow = match self.machine {
+            Machine::Ajou if self.line_flush => {
+                err.write_all(staged)?;
+                staged.clear();
+                ajou::execute(self, line, line_no, out, &mut out::Direct(err))?
+            }
+            Machine::Ajou => ajou::execute(self, line, line_no, out, staged)?,
+            Machine::Mtl458 => mtl458::execute(self, line, line_no, out, err)?,
+        };
+        if self.line_flush {
+            out.flush()?;
+            err.flush()?;
         }
+        if self.refused.1 >= REFUSED_LIMIT && !self.interactive {
+            self.stop_refused(line_no, out, err)?;
+            return Ok(Flow::Stop);
+        }
+        Ok(flow)
+    }
+
+    /// `--echo`: the prompt and the line (without its line end) on standard output.
+    #[cold]
+    fn echo_line<O: Write>(&self, line: &[u8], out: &mut O) -> io::Result<()> {
+        let end = line.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i + 1);
+        out.write_all(self.prompt().as_bytes())?;
+        out.write_all(&line[..end])?;
+        out.write_all(b"\n")
+    }
+
+    /// Ends a script after [`REFUSED_LIMIT`] consecutive refused lines, with one line saying
+    /// so where the profile's errors go (`ajou`: standard output, `mtl458`: standard error).
+    #[cold]
+    fn stop_refused<O: Write, E: Write>(&mut self, line_no: usize, out: &mut O, err: &mut E) -> io::Result<()> {
+        let first = line_no + 1 - self.refused.1;
+        let w: &mut dyn Write = if self.machine == Machine::Ajou { out } else { err };
+        writeln!(
+            w,
+            "line {line_no}: stopped: {REFUSED_LIMIT} consecutive lines refused (lines {first} to {line_no}); \
+             the rest of the script was not run"
+        )?;
+        w.flush()
     }
 
     /// Runs every line of `input` until its end or a line that stops the run, and returns the
@@ -241,7 +318,7 @@ impl Shell {
                 // An `ajou` line in one of the common shapes is parsed where it lies, which
                 // also finds its end; any other piece is cut at its newline or its limit first.
                 let quick = match self.machine {
-                    Machine::Ajou if partial.is_empty() => {
+                    Machine::Ajou if partial.is_empty() && !self.echo && !self.line_flush => {
                         ajou::execute_quick(self, rest, lines + 1, out, &mut staged)?
                     }
                     _ => None,
@@ -356,7 +433,17 @@ impl Shell {
         i32::from(self.failed)
     }
 
-    /// The prompt an interactive session shows.
+    /// The prompt an interactive session shows, with the current process where the machine
+    /// has one (`ajou`: `pid 0 >> `; `mtl458` names a pid in every command instead).
+    pub fn session_prompt(&self) -> String {
+        match (self.machine, self.kernel.current()) {
+            (Machine::Ajou, Some(pid)) => format!("pid {pid} {}", self.prompt()),
+            _ => self.prompt().to_string(),
+        }
+    }
+
+    /// The plain prompt: what `--echo` prints before each line, and the end of
+    /// [`Shell::session_prompt`].
     pub fn prompt(&self) -> &'static str {
         match self.machine {
             Machine::Ajou => ">> ",
@@ -368,12 +455,14 @@ impl Shell {
     pub fn banner(&self) -> &'static str {
         match self.machine {
             Machine::Ajou => {
-                "vmsim: the Ajou 2021 virtual memory simulator (128 page frames, 2-level page tables, copy-on-write)\n\
-                 Enter 'help' or '?' for help.\n\n"
+                "vmsim: the Ajou 2021 virtual memory simulator\n\
+                 (128 page frames, 2-level page tables, copy-on-write fork on switch)\n\
+                 Enter 'help' or '?' for help, 'ps' to list the processes, 'exit' to leave.\n\n"
             }
             Machine::Mtl458 => {
-                "vmsim: the MTL458 machine (200 MiB RAM, 4 MiB processes, single-level page tables)\n\
-                 Enter 'help' or '?' for help.\n\n"
+                "vmsim: the MTL458 machine\n\
+                 (200 MiB RAM, 4 MiB processes, single-level page tables)\n\
+                 Enter 'help' or '?' for help, 'ps' to list the processes, 'exit' to leave.\n\n"
             }
         }
     }
@@ -386,6 +475,11 @@ impl Shell {
         }
     }
 }
+
+/// A script stops after this many consecutive refused lines (a binary file run with `--force`,
+/// a script for the other profile): the first lines say what is wrong, the rest would only
+/// repeat it. `ajou`'s `Unknown command` lines are not refusals (the framework goes on).
+pub const REFUSED_LIMIT: usize = 100;
 
 /// How much of an `ajou` run's standard error [`Shell::run_script`] gathers before passing it on.
 const STAGE: usize = 1 << 16;

@@ -1,19 +1,20 @@
 //! `vmsim`: the simulator's command-line entry point. Parses options and hands over to the
 //! `cli` library: a script file, standard input, or an interactive session on a terminal.
 
-use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use cli::{Machine, Shell};
+use cli::{Machine, Shell, io_why, status};
 
 /// A virtual-memory simulator for teaching: page tables, fork, copy-on-write.
 ///
 /// With SCRIPT, runs it; without, runs standard input as a script, or an interactive shell
-/// (line editing, history, `help`) when standard input is a terminal. Without SCRIPT, ajou is
-/// in the framework's interactive mode either way: `show` prints invalid entries too.
+/// (line editing, history, `help`, `ps`) when standard input is a terminal. Without SCRIPT,
+/// ajou is in the framework's interactive mode either way: `show` prints invalid entries too.
 ///
 /// ajou reads input as the course framework does: lines in pieces of at most 4,095 bytes
 /// (fgets), each a command; words split at blanks, lower-cased, a word starting with # ends
@@ -22,19 +23,16 @@ use cli::{Machine, Shell};
 /// with one line on standard output, only what the framework crashes on: a VPN of 256 or more,
 /// four or more words, flags with neither r nor w, a switch to the current pid, an access
 /// under a never-allocated inner table, a copy-on-write copy with no free frame.
-///
-/// Exit status: 0 if no line was refused (ajou: "Unable to access", "is not allocated",
-/// unknown commands, "memory is full" are the framework's ordinary output); 1 if a line was
-/// refused or (mtl458) an operation failed; 2 if the script could not be read.
 #[derive(Debug, Parser)]
-#[command(name = "vmsim", version, args_conflicts_with_subcommands = true)]
+#[command(name = "vmsim", version, max_term_width = 80, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 struct Args {
     /// A tool other than the shell (without one, `vmsim` runs SCRIPT as always).
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// The machine and its command language: `ajou` reproduces the Ajou 2021 course framework
-    /// byte for byte (output on standard error); `mtl458` is the MTL458 200 MiB machine.
+    /// The machine and its command language: `ajou` reproduces the Ajou 2021 course
+    /// framework byte for byte (its output on standard error); `mtl458` is the MTL458
+    /// 200 MiB machine.
     #[arg(long, value_enum, default_value = "ajou")]
     profile: Machine,
 
@@ -43,13 +41,23 @@ struct Args {
     #[arg(long, value_enum)]
     fork_policy: Option<Fork>,
 
-    /// ajou only: the TLB compatibility mode of the framework's later years (2021 Fall on):
-    /// accesses print `o |` (TLB hit) or `x |` (miss), `tlb` lists the TLB, `switch` flushes it.
+    /// ajou only: the TLB mode of the framework's later years (2021 Fall on): accesses
+    /// print `o |` (hit) or `x |` (miss), `tlb` lists the TLB, `switch` flushes it.
     #[arg(short = 't', long)]
     tlb: bool,
 
-    /// A script of commands, one per line. Relative file names in it (mtl458 `create_ps`) are
-    /// taken from the script's directory.
+    /// Print each script line on standard output before its output, after the prompt
+    /// (`>> alloc 3 rw`). Standard error is unchanged.
+    #[arg(long)]
+    echo: bool,
+
+    /// Run a script that does not look like text (a NUL byte in its first block, or invalid
+    /// UTF-8 in most of its lines); without it such a file is refused with status 2.
+    #[arg(long)]
+    force: bool,
+
+    /// A script of commands, one per line. Relative file names in it (mtl458 `create_ps`)
+    /// are taken from the script's directory.
     script: Option<PathBuf>,
 }
 
@@ -73,6 +81,24 @@ enum Command {
     /// Record a command's memory trace under Valgrind's lackey, compressed.
     Record(cli::record::Args),
 }
+
+/// The end of `--help`: the exit status and where the shell's own notes go.
+const AFTER_HELP: &str = "\
+Exit status (every profile):
+  0    every line was accepted (ajou: whatever the course framework runs
+       through: `Unknown command`, `Unable to access`, `is not allocated`,
+       and `is already allocated` / `memory is full`, which end the run)
+  1    a line was refused or an operation failed (ajou: input the framework
+       crashes on; mtl458: an unknown command, a bad argument or an
+       operation's error, but not a kill), or the script stopped after 100
+       consecutive refused lines
+  2    usage error, or the script could not be opened or read, or is not
+       text (see --force)
+  141  an output pipe was closed (`vmsim s | head`): the run ends quietly
+
+Standard output carries this program's own notes; in the ajou profile
+standard error is exactly the course framework's. `ps` lists the processes
+in both profiles.";
 
 /// `--fork-policy` values.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -100,8 +126,12 @@ fn main() -> ExitCode {
         };
         return match done.and_then(|status| Ok(out.flush().map(|()| status)?)) {
             Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
+            Err(e) if e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) => {
+                ExitCode::from(status::CLOSED_PIPE)
+            }
             Err(e) => {
-                eprintln!("vmsim: {e:#}");
+                // Standard error may be a closed pipe too: never panic on it.
+                let _ = writeln!(io::stderr(), "vmsim: {e:#}");
                 ExitCode::from(error_status)
             }
         };
@@ -109,19 +139,41 @@ fn main() -> ExitCode {
     if args.tlb && args.profile != Machine::Ajou {
         Args::command().error(ErrorKind::ArgumentConflict, "--tlb is for the ajou profile only").exit();
     }
-    match run(&args) {
-        Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
-        Err(e) => {
-            eprintln!("vmsim: {e:#}");
-            ExitCode::from(1)
+    let status = match run(&args) {
+        Ok(status) => status,
+        Err(Failed::Pipe) => status::CLOSED_PIPE,
+        Err(Failed::Message(status, message)) => {
+            // Standard error may be the closed pipe itself: nothing more to say then.
+            let _ = writeln!(io::stderr(), "vmsim: {message}");
+            status
+        }
+    };
+    ExitCode::from(status)
+}
+
+/// Why a run ended early.
+enum Failed {
+    /// An output stream was closed: end quietly.
+    Pipe,
+    /// One line to print, and the exit status.
+    Message(u8, String),
+}
+
+impl From<io::Error> for Failed {
+    /// An error writing the output (reading errors are turned into messages where they occur).
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::BrokenPipe => Failed::Pipe,
+            _ => Failed::Message(status::UNREADABLE, format!("cannot write the output: {}", io_why(&e))),
         }
     }
 }
 
-fn run(args: &Args) -> anyhow::Result<i32> {
+fn run(args: &Args) -> Result<u8, Failed> {
     let interactive = args.script.is_none() && io::stdin().is_terminal();
     let base = args.script.as_deref().map(cli::script_dir);
-    let mut shell = Shell::new(args.profile, interactive, base)?;
+    let mut shell = Shell::new(args.profile, interactive, base)
+        .map_err(|e| Failed::Message(status::UNREADABLE, format!("cannot start the machine: {e:#}")))?;
     // Without a file argument the ajou framework is in its interactive mode even when standard
     // input is a pipe (`vmsim < script`): `show` prints invalid entries too.
     shell.set_console(args.script.is_none());
@@ -132,26 +184,83 @@ fn run(args: &Args) -> anyhow::Result<i32> {
         });
     }
     if args.tlb {
-        shell.enable_tlb()?;
+        shell.enable_tlb().map_err(|e| Failed::Message(status::UNREADABLE, format!("{e:#}")))?;
     }
+    shell.set_echo(args.echo);
     if interactive {
-        return cli::run_interactive(&mut shell);
+        return match cli::run_interactive(&mut shell) {
+            Ok(s) => Ok(u8::try_from(s).unwrap_or(status::REFUSED)),
+            Err(e) => Err(match e.downcast_ref::<io::Error>() {
+                Some(io) if io.kind() == io::ErrorKind::BrokenPipe => Failed::Pipe,
+                _ => Failed::Message(status::UNREADABLE, format!("{e:#}")),
+            }),
+        };
     }
-    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let mut err = BufWriter::with_capacity(1 << 16, io::stderr().lock());
-    let status = match &args.script {
-        Some(path) => match std::fs::File::open(path)
-            .and_then(|f| if f.metadata()?.is_dir() { Err(io::Error::other("it is a directory")) } else { Ok(f) })
-        {
-            Ok(f) => shell.run_script(BufReader::with_capacity(1 << 16, f), Some(path), &mut out, &mut err)?,
-            Err(e) => {
-                eprintln!("vmsim: cannot read script {}: {e}", path.display());
-                return Ok(2);
-            }
-        },
-        None => shell.run_script(io::stdin().lock(), None, &mut out, &mut err)?,
+    let (name, input): (String, Box<dyn Read>) = match &args.script {
+        Some(path) => (path.display().to_string(), Box::new(open(path)?)),
+        None => ("standard input".to_string(), Box::new(io::stdin().lock())),
     };
-    out.flush()?;
-    err.flush()?;
-    Ok(status)
+    let read_error = std::cell::Cell::new(None);
+    let mut input = BufReader::with_capacity(1 << 16, Tagged { inner: input, error: &read_error });
+    let first = match input.fill_buf() {
+        Ok(block) => block,
+        Err(e) => {
+            return Err(Failed::Message(status::UNREADABLE, format!("cannot read script {name}: {}", io_why(&e))));
+        }
+    };
+    if !args.force {
+        if let Some(why) = cli::not_text(first) {
+            return Err(Failed::Message(
+                status::UNREADABLE,
+                format!("refusing script {name}: it is not text ({why}); --force runs it anyway"),
+            ));
+        }
+    }
+    // On a terminal the two streams must interleave as produced: pass each line's output on
+    // at once (stdout is line-buffered, stderr unbuffered). Elsewhere, large blocks.
+    let on_terminal = io::stdout().is_terminal() || io::stderr().is_terminal();
+    let script = args.script.as_deref();
+    let result = if on_terminal {
+        shell.set_line_flush(true);
+        shell.run_script(input, script, &mut io::stdout().lock(), &mut io::stderr().lock())
+    } else {
+        let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        let mut err = BufWriter::with_capacity(1 << 16, io::stderr().lock());
+        shell.run_script(input, script, &mut out, &mut err).and_then(|s| {
+            out.flush()?;
+            err.flush()?;
+            Ok(s)
+        })
+    };
+    match result {
+        Ok(s) => Ok(u8::try_from(s).unwrap_or(status::REFUSED)),
+        Err(e) => match read_error.take() {
+            Some(e) => Err(Failed::Message(status::UNREADABLE, format!("cannot read script {name}: {}", io_why(&e)))),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// Opens a script file: not a directory.
+fn open(path: &Path) -> Result<File, Failed> {
+    let cannot =
+        |what: String| Failed::Message(status::UNREADABLE, format!("cannot open script {}: {what}", path.display()));
+    let f = File::open(path).map_err(|e| cannot(io_why(&e)))?;
+    match f.metadata() {
+        Ok(m) if m.is_dir() => Err(cannot("it is a directory".to_string())),
+        _ => Ok(f),
+    }
+}
+
+/// A reader that remembers its error, so that a failed run can tell a script it could not
+/// read (status 2) from output it could not write.
+struct Tagged<'a, R> {
+    inner: R,
+    error: &'a std::cell::Cell<Option<io::Error>>,
+}
+
+impl<R: Read> Read for Tagged<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| self.error.set(Some(io::Error::new(e.kind(), e.to_string()))))
+    }
 }

@@ -28,6 +28,7 @@ enum Cmd {
     ReadMem,
     WriteMem,
     PrintPageTable,
+    Ps,
     ForkPolicy,
     Stats,
     Check,
@@ -44,7 +45,8 @@ const COMMANDS: &[(&str, Cmd, usize, usize, &str)] = &[
     ("deallocate_pages", Cmd::DeallocatePages, 3, 3, "deallocate_pages PID ADDR N"),
     ("read_mem", Cmd::ReadMem, 2, 2, "read_mem PID ADDR"),
     ("write_mem", Cmd::WriteMem, 3, 3, "write_mem PID ADDR BYTE"),
-    ("print_page_table", Cmd::PrintPageTable, 1, 1, "print_page_table PID"),
+    ("print_page_table", Cmd::PrintPageTable, 1, 2, "print_page_table PID [--valid]"),
+    ("ps", Cmd::Ps, 0, 0, "ps"),
     ("fork_policy", Cmd::ForkPolicy, 0, 1, "fork_policy [eager|cow]"),
     ("stats", Cmd::Stats, 0, 0, "stats"),
     ("check", Cmd::Check, 0, 0, "check"),
@@ -130,12 +132,22 @@ fn addr(word: &[u8]) -> Result<VirtAddr, Failure> {
     Ok(VirtAddr::new(arg("ADDR", word, size, u64::MAX)?))
 }
 
-fn count(word: &[u8]) -> Result<u32, Failure> {
-    Ok(arg("N", word, number, u64::from(u32::MAX))? as u32)
+/// A page count: 0 would be accepted by the machine and do nothing, silently, so it is
+/// refused with the reason.
+fn pages(word: &[u8]) -> Result<u32, Failure> {
+    match arg("N", word, number, u64::from(u32::MAX))? as u32 {
+        0 => reject("N is 0: no page to map or unmap (the line does nothing)"),
+        n => Ok(n),
+    }
 }
 
 fn flags(word: &[u8]) -> Result<Perm, Failure> {
     match perm(word) {
+        // Pages nobody may read, write or execute: every access would kill the process.
+        Ok(p) if p.is_empty() => {
+            let word = Shown(word);
+            reject(format_args!("FLAGS '{word}' gives no permission: use r, w, x or a number 1..7"))
+        }
         Ok(p) => Ok(p),
         Err(why) => {
             let word = Shown(word);
@@ -203,14 +215,14 @@ fn run<O: Write>(sh: &mut Shell, cmd: Cmd, args: &[&[u8]], out: &mut O) -> Resul
             }
         }
         (Cmd::AllocatePages, [p, a, n, f]) => {
-            let (p, a, n, f) = (pid(p)?, addr(a)?, count(n)?, flags(f)?);
+            let (p, a, n, f) = (pid(p)?, addr(a)?, pages(n)?, flags(f)?);
             if let Err(e) = k.allocate_pages(p, a, n, f) {
                 let fault = if let AllocateError::Fault(f) = e { Some(f) } else { None };
                 killed_or_rejected(out, fault, &e)?;
             }
         }
         (Cmd::DeallocatePages, [p, a, n]) => {
-            let (p, a, n) = (pid(p)?, addr(a)?, count(n)?);
+            let (p, a, n) = (pid(p)?, addr(a)?, pages(n)?);
             if let Err(e) = k.deallocate_pages(p, a, n) {
                 let fault = if let AllocateError::Fault(f) = e { Some(f) } else { None };
                 killed_or_rejected(out, fault, &e)?;
@@ -233,7 +245,17 @@ fn run<O: Write>(sh: &mut Shell, cmd: Cmd, args: &[&[u8]], out: &mut O) -> Resul
                 killed_or_rejected(out, fault, &e)?;
             }
         }
-        (Cmd::PrintPageTable, [p]) => print_page_table(sh, pid(p)?, out)?,
+        (Cmd::PrintPageTable, [p]) => print_page_table(sh, pid(p)?, false, out)?,
+        (Cmd::PrintPageTable, [a, b]) => {
+            // `--valid` on either side of the pid.
+            let (p, opt) = if a.starts_with(b"-") { (b, a) } else { (a, b) };
+            if !is(opt, "--valid") {
+                let opt = Shown(opt);
+                return reject(format_args!("'{opt}' is not an option (only --valid)"));
+            }
+            print_page_table(sh, pid(p)?, true, out)?;
+        }
+        (Cmd::Ps, []) => sh.print_ps(out)?,
         (Cmd::ForkPolicy, []) => writeln!(out, "fork policy: {}", policy_name(k.fork_policy()))?,
         (Cmd::ForkPolicy, [w]) => {
             let policy = if is(w, "eager") {
@@ -266,7 +288,6 @@ struct Data {
 /// without reading all of a huge file), and never more than the address space holds.
 fn read_data(sh: &Shell, word: &[u8], capacity: u64) -> Result<Data, Failure> {
     let path = sh.resolve(&path_of(word));
-    let shown = Shown(word);
     let limit = capacity.min(sh.kernel.profile().address_space_size()).saturating_add(1);
     let read = || -> io::Result<Data> {
         let f = std::fs::File::open(&path)?;
@@ -277,7 +298,8 @@ fn read_data(sh: &Shell, word: &[u8], capacity: u64) -> Result<Data, Failure> {
     };
     match read() {
         Ok(d) => Ok(d),
-        Err(e) => reject(format_args!("cannot read FILE '{shown}' ({}): {e}", path.display())),
+        // The path as it was looked up (the script's directory joined to the word): once.
+        Err(e) => reject(format_args!("cannot read FILE {}: {}", path.display(), crate::io_why(&e))),
     }
 }
 
@@ -294,8 +316,9 @@ fn path_of(word: &[u8]) -> std::path::PathBuf {
     }
 }
 
-/// `print_page_table PID`: the course skeleton's format, one line per entry of the table.
-fn print_page_table<O: Write>(sh: &Shell, pid: Pid, out: &mut O) -> Result<(), Failure> {
+/// `print_page_table PID`: the course skeleton's format, one line per entry of the table;
+/// with `valid`, only the present entries (the same lines, fewer of them).
+fn print_page_table<O: Write>(sh: &Shell, pid: Pid, valid: bool, out: &mut O) -> Result<(), Failure> {
     let leaves = match sh.kernel.leaf_tables(pid) {
         Ok(l) => l,
         Err(e) => return reject(e),
@@ -303,6 +326,9 @@ fn print_page_table<O: Write>(sh: &Shell, pid: Pid, out: &mut O) -> Result<(), F
     out.write_all(b"------ Printing page table-------\n")?;
     for leaf in leaves {
         for (i, e) in leaf.entries.iter().enumerate() {
+            if valid && !e.is_present() {
+                continue;
+            }
             let f = e.flags();
             let bit = |flag: PteFlags| u64::from(f.contains(flag));
             let mut l = Line::new();
@@ -319,8 +345,9 @@ fn print_page_table<O: Write>(sh: &Shell, pid: Pid, out: &mut O) -> Result<(), F
 /// What `help` prints.
 const HELP: &str = "\
 Processes (pids are numbers; the lowest free one is used):
-  create_ps CODE RO RW STACK [FILE]  create a process; sizes in bytes, multiples of 4K;
-                                     FILE fills code + ro data (relative to the script)
+  create_ps CODE RO RW STACK [FILE]  create a process; sizes in bytes, multiples
+                                     of 4K; FILE fills code + ro data (relative
+                                     to the script)
   fork_ps PID                        fork a process (see fork_policy)
   exit_ps PID                        end a process and free its memory
 Memory:
@@ -328,7 +355,9 @@ Memory:
   deallocate_pages PID ADDR N        unmap N pages from ADDR
   read_mem PID ADDR                  print the byte at ADDR as 0xHH
   write_mem PID ADDR BYTE            write BYTE (0..255) at ADDR
-  print_page_table PID               print all 1,024 page-table entries
+  print_page_table PID [--valid]     print all 1,024 page-table entries
+                                     (--valid: only the present ones)
+  ps                                 list the processes: pid, parent, pages
 Machine:
   fork_policy [eager|cow]            show or set how fork copies memory
   stats                              machine statistics
@@ -336,7 +365,8 @@ Machine:
   help | ?                           this help
   exit | quit                        end the session
 Numbers are decimal or 0x hex; sizes and addresses may end in K or M (4K, 1M).
-FLAGS are letters from rwx (rw, rx) or O_READ(1) | O_WRITE(2) | O_EX(4) as a number (3).
+FLAGS are letters from rwx (rw, rx), or O_READ(1) | O_WRITE(2) | O_EX(4)
+as a number (3).
 An illegal access kills the process: 'segmentation fault: pid P killed: ...'.
 A word starting with # starts a comment.
 ";
@@ -450,7 +480,7 @@ mod tests {
         ];
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), want.len() + 1, "{err}");
-        assert!(lines[7].starts_with("line 8: error: create_ps: cannot read FILE 'no-such-file'"), "{err}");
+        assert!(lines[7].starts_with("line 8: error: create_ps: cannot read FILE no-such-file: no such file"), "{err}");
         let without_file: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != 7).map(|(_, l)| *l).collect();
         assert_eq!(without_file, want);
         assert!(failed);

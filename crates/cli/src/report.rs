@@ -11,6 +11,14 @@ impl Shell {
     /// status becomes 1.
     pub(crate) fn error<W: Write>(&mut self, w: &mut W, line_no: usize, what: fmt::Arguments<'_>) -> io::Result<()> {
         self.failed = true;
+        // Consecutive refused lines, for `REFUSED_LIMIT`; a second error on the same line
+        // (another piece of it) does not count twice.
+        let (last, run) = self.refused;
+        self.refused = match line_no {
+            n if n == last => (n, run),
+            n if n == last + 1 => (n, run + 1),
+            n => (n, 1),
+        };
         if self.interactive { writeln!(w, "error: {what}") } else { writeln!(w, "line {line_no}: error: {what}") }
     }
 
@@ -29,6 +37,26 @@ impl Shell {
         writeln!(w, "copy-on-write: {} faults, {} copies", c.cow_faults, c.cow_copies)?;
         writeln!(w, "refused accesses: {}", c.refused)?;
         writeln!(w, "fork policy: {}", policy_name(self.kernel.fork_policy()))
+    }
+
+    /// `ps`: one line per live process in pid order: its pid, the pid it was forked from (`-`
+    /// if created), the pages it maps, how many of those share their frame with another entry
+    /// (copy-on-write), and the page faults it took (copy-on-write faults handled). The current
+    /// process (`ajou`) is marked `*`. On standard output in both profiles.
+    pub(crate) fn print_ps<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        w.write_all(b"  PID  PARENT  PAGES  SHARED  FAULTS\n")?;
+        let current = self.kernel.current();
+        for p in self.kernel.processes() {
+            let Ok(s) = self.kernel.process_stats(p.pid()) else { continue };
+            let mark = if current == Some(s.pid) { '*' } else { ' ' };
+            let parent = s.parent.map_or_else(|| "-".to_string(), |p| p.to_string());
+            writeln!(
+                w,
+                "{mark}{:>4}  {parent:>6}  {:>5}  {:>6}  {:>6}",
+                s.pid, s.pages_mapped, s.pages_shared, s.cow_faults
+            )?;
+        }
+        Ok(())
     }
 
     /// `check`: verifies the machine's invariants; a violation counts as a failure.

@@ -78,6 +78,7 @@ impl Kernel {
         }
         let mut process = Process::new(child, copy, segments);
         process.pages = pages;
+        process.parent = Some(parent);
         self.procs.insert(process);
         self.counters.forks += 1;
         self.counters.processes_created += 1;

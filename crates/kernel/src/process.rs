@@ -33,6 +33,8 @@ impl core::fmt::Display for Pid {
 #[derive(Debug, Clone)]
 pub struct Process {
     pid: Pid,
+    /// The process it was forked from (`None` for the boot process and `create_ps`).
+    pub(crate) parent: Option<Pid>,
     pub(crate) table: PageTable,
     pub(crate) segments: Option<SegmentSizes>,
     pub(crate) pages: u32,
@@ -42,12 +44,18 @@ pub struct Process {
 
 impl Process {
     pub(crate) fn new(pid: Pid, table: PageTable, segments: Option<SegmentSizes>) -> Self {
-        Process { pid, table, segments, pages: 0, cow_faults: 0, cow_copies: 0 }
+        Process { pid, parent: None, table, segments, pages: 0, cow_faults: 0, cow_copies: 0 }
     }
 
     /// Its id.
     pub fn pid(&self) -> Pid {
         self.pid
+    }
+
+    /// The pid of the process it was forked from, as it was at the fork (that process may
+    /// have exited since); `None` for the boot process and processes made by `create_ps`.
+    pub fn parent(&self) -> Option<Pid> {
+        self.parent
     }
 
     /// Its page table.

@@ -53,6 +53,8 @@ pub struct MachineStats {
 pub struct ProcessStats {
     /// Its pid.
     pub pid: Pid,
+    /// The process it was forked from, if it was forked ([`crate::Process::parent`]).
+    pub parent: Option<Pid>,
     /// Pages it maps.
     pub pages_mapped: u32,
     /// Of those, pages whose frame another entry maps too.
@@ -95,6 +97,7 @@ impl Kernel {
         let arena = &self.mem.arena;
         Ok(ProcessStats {
             pid,
+            parent: p.parent,
             pages_mapped: p.pages,
             pages_shared: p.table.mapped(arena).filter(|(_, e)| self.mem.map_counts.get(e.frame()) > 1).count() as u32,
             table_frames: p.table.table_frames(arena).count() as u32,

@@ -1032,9 +1032,25 @@ fn stats_and_process_stats_after_a_known_sequence() {
             kernel_frames: KERNEL_FRAMES,
         }
     );
-    let ps = ProcessStats { pid: p, pages_mapped: 5, pages_shared: 3, table_frames: 1, cow_faults: 1, cow_copies: 0 };
+    let ps = ProcessStats {
+        pid: p,
+        parent: None,
+        pages_mapped: 5,
+        pages_shared: 3,
+        table_frames: 1,
+        cow_faults: 1,
+        cow_copies: 0,
+    };
     assert_eq!(k.process_stats(p), Ok(ps));
-    let cs = ProcessStats { pid: c, pages_mapped: 4, pages_shared: 3, table_frames: 1, cow_faults: 1, cow_copies: 1 };
+    let cs = ProcessStats {
+        pid: c,
+        parent: Some(p),
+        pages_mapped: 4,
+        pages_shared: 3,
+        table_frames: 1,
+        cow_faults: 1,
+        cow_copies: 1,
+    };
     assert_eq!(k.process_stats(c), Ok(cs));
     let r = k.read_mem(c, va(0x10_0000));
     assert_killed(&k, r, c, FaultReason::ReadUnmapped, 0x10_0000);

@@ -78,6 +78,8 @@ pub struct ProcModel {
     pub leaves: BTreeMap<u32, u32>,
     /// The segments it was created with, inherited by forks.
     pub segments: Option<SegmentSizes>,
+    /// The pid it was forked from; `None` if it was created (or booted).
+    pub parent: Option<u32>,
     cow_faults: u64,
     cow_copies: u64,
 }
@@ -250,6 +252,7 @@ impl Model {
         let p = self.procs.get(&pid)?;
         Some(ProcessStats {
             pid: Pid::new(pid),
+            parent: p.parent.map(Pid::new),
             pages_mapped: p.pages.len() as u32,
             pages_shared: p.pages.values().filter(|pg| self.frames.get(&pg.frame).is_some_and(|f| f.refs > 1)).count()
                 as u32,
@@ -462,7 +465,8 @@ impl Model {
         let root = self.kernel_free.pop_first().unwrap_or_default();
         let leaves =
             parent_proc.leaves.keys().map(|&d| (d, self.kernel_free.pop_first().unwrap_or_default())).collect();
-        let mut c = ProcModel { root, leaves, segments: parent_proc.segments, ..ProcModel::default() };
+        let mut c =
+            ProcModel { root, leaves, segments: parent_proc.segments, parent: Some(parent), ..ProcModel::default() };
         match self.policy {
             ForkPolicy::CopyOnWrite => {
                 // Both share every frame; a page writable in its own right is write-protected
