@@ -75,7 +75,9 @@ mod tests {
         let cmd = format!("show --svg {}", file.display());
         let (out, err) = run(Machine::Ajou, &["alloc 2 rw", "switch 1", &cmd]);
         assert_eq!(err, "alloc   2 --> 0  \n", "standard error is the framework's alone");
-        assert_eq!(out, format!("wrote {}\n", file.display()));
+        // Interactively `switch` notes what it did (standard output), then the picture.
+        let note = "note: forked process 1 from process 0 (cow fork) and switched to it\n";
+        assert_eq!(out, format!("{note}wrote {}\n", file.display()));
         let svg = std::fs::read_to_string(&file).unwrap();
         assert!(svg.contains("PID 1 (current)") && svg.contains("r cow"), "{svg}");
     }
