@@ -14,7 +14,8 @@ const TIMEOUT_MS: u64 = 30_000;
 
 fn start(args: &[&str]) -> PtySession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vmsim"));
-    cmd.args(args);
+    // Plain text: the session colours its messages on a terminal unless NO_COLOR is set.
+    cmd.args(args).env("NO_COLOR", "1");
     spawn_command(cmd, Some(TIMEOUT_MS)).expect("vmsim starts on a pty")
 }
 
