@@ -55,7 +55,7 @@ fn soak(profile: Profile, flavour: Flavour, seed: u64, ops: u64, report: bool) -
     let tally = d.tally;
     d.exit_all().unwrap_or_else(|e| fail(e));
     if report {
-        println!("soak {name}: done in {:.1} s: {tally:?}", started.elapsed().as_secs_f64());
+        println!("soak {name}: done in {:.1} s\n{tally}", started.elapsed().as_secs_f64());
         println!("soak {name}: every process exited; every user and kernel frame is free");
     }
     tally
@@ -86,4 +86,30 @@ fn soak_smoke() {
     assert!(t.max_live >= 20 && t.forks_eager > 0 && t.forks_cow > 0, "{t:?}");
     let t = soak(Profile::AJOU, Flavour::Ajou, 98, 5_000, false);
     assert!(t.forks_eager > 0 && t.forks_cow > 0, "{t:?}");
+}
+
+#[test]
+fn the_summary_is_one_readable_fact_a_line() {
+    let t = Tally {
+        ops: 10_000_000,
+        ok: 9_000_000,
+        refused: 999_000,
+        out_of_memory: 1_000,
+        forks_eager: 1_234,
+        forks_cow: 56,
+        kills: 7,
+        writes: 3_000_000,
+        isolation_reads: 12_345,
+        max_live: 100,
+    };
+    assert_eq!(
+        t.to_string(),
+        "  operations  10,000,000 (9,000,000 succeeded, 999,000 refused, 1,000 out of memory)\n\
+         \x20 forks       1,234 eager, 56 copy-on-write\n\
+         \x20 kills       7\n\
+         \x20 writes      3,000,000 (12,345 isolation reads of other processes)\n\
+         \x20 processes   at most 100 alive at once"
+    );
+    assert_eq!(support::thousands(999), "999");
+    assert_eq!(support::thousands(1_000), "1,000");
 }

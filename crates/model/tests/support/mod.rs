@@ -222,6 +222,43 @@ pub struct Tally {
     pub max_live: usize,
 }
 
+/// `n` with a comma every three digits (`10,000,000`): the soak's counts run to millions.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The closing summary of a run, one fact a line, for people (`cargo xtask soak` prints it).
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = |v: u64| thousands(v);
+        writeln!(
+            f,
+            "  operations  {} ({} succeeded, {} refused, {} out of memory)",
+            n(self.ops),
+            n(self.ok),
+            n(self.refused),
+            n(self.out_of_memory)
+        )?;
+        writeln!(f, "  forks       {} eager, {} copy-on-write", n(self.forks_eager), n(self.forks_cow))?;
+        writeln!(f, "  kills       {}", n(self.kills))?;
+        writeln!(
+            f,
+            "  writes      {} ({} isolation reads of other processes)",
+            n(self.writes),
+            n(self.isolation_reads)
+        )?;
+        write!(f, "  processes   at most {} alive at once", self.max_live)
+    }
+}
+
 /// The kernel, the model and the shadow, run in lock step.
 pub struct Driver {
     pub kernel: Kernel,
