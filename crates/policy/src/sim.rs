@@ -1,0 +1,232 @@
+//! The uniform driver: decides hit or miss, fills free frames lowest first, asks the policy
+//! for a victim when none is free, plays the MMU's R and M bits, and counts.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::{BuildError, Frame, FrameBits, FrameNote, Options, Page, Policy, Ref, Reference, Spec, build};
+
+/// The R and M bits of every frame, as the driver's MMU keeps them.
+#[derive(Debug, Clone)]
+pub struct Bits {
+    referenced: Vec<bool>,
+    modified: Vec<bool>,
+}
+
+impl Bits {
+    /// `n` frames, every bit clear.
+    pub fn new(n: usize) -> Bits {
+        Bits { referenced: vec![false; n], modified: vec![false; n] }
+    }
+
+    /// What the MMU does on a reference: R set, and M for a write.
+    fn touch(&mut self, f: Frame, write: bool) {
+        if let Some(r) = self.referenced.get_mut(f.0) {
+            *r = true;
+        }
+        if write && let Some(m) = self.modified.get_mut(f.0) {
+            *m = true;
+        }
+    }
+
+    /// A page just loaded: M clear, R set by the reference that loaded it.
+    fn load(&mut self, f: Frame, write: bool) {
+        if let Some(m) = self.modified.get_mut(f.0) {
+            *m = false;
+        }
+        self.touch(f, write);
+    }
+}
+
+impl FrameBits for Bits {
+    fn frames(&self) -> usize {
+        self.referenced.len()
+    }
+    fn referenced(&self, f: Frame) -> bool {
+        self.referenced.get(f.0).copied().unwrap_or(false)
+    }
+    fn clear_referenced(&mut self, f: Frame) {
+        if let Some(r) = self.referenced.get_mut(f.0) {
+            *r = false;
+        }
+    }
+    fn modified(&self, f: Frame) -> bool {
+        self.modified.get(f.0).copied().unwrap_or(false)
+    }
+}
+
+/// Counts of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// References made.
+    pub references: u64,
+    /// References to a resident page.
+    pub hits: u64,
+    /// References to a page not resident: every miss, cold ones included
+    /// (`minor_faults + major_faults`).
+    pub faults: u64,
+    /// Faults on a page never referenced before: a zero-filled frame, no disk read.
+    pub minor_faults: u64,
+    /// Faults on a page referenced before (so evicted since): read back from the disk.
+    pub major_faults: u64,
+    /// Evictions of a page not written since it was loaded.
+    pub clean_evictions: u64,
+    /// Evictions of a page written since it was loaded.
+    pub dirty_evictions: u64,
+    /// Pages written to the disk: the dirty evictions (nothing is flushed at the end).
+    pub disk_writes: u64,
+    /// Pages read from the disk: the major faults.
+    pub disk_reads: u64,
+}
+
+/// What one reference did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The reference.
+    pub reference: Reference,
+    /// Its time, from 0.
+    pub time: u64,
+    /// The page was resident.
+    pub hit: bool,
+    /// The frame that holds the page now.
+    pub frame: Frame,
+    /// The page evicted to make room, its frame being `frame`, and whether it was dirty.
+    pub victim: Option<(Page, bool)>,
+}
+
+/// A fast hasher for page numbers (a multiply, as rustc's FxHash): pages are not adversarial
+/// keys here, and SipHash would dominate a reference's cost.
+#[derive(Default)]
+struct PageHasher(u64);
+
+impl Hasher for PageHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type PageMap<V> = HashMap<Page, V, BuildHasherDefault<PageHasher>>;
+type PageSet = HashSet<Page, BuildHasherDefault<PageHasher>>;
+
+/// Runs references through one policy over a fixed number of frames.
+pub struct Simulator {
+    policy: Box<dyn Policy>,
+    bits: Bits,
+    pages: Vec<Option<Page>>,
+    resident: PageMap<Frame>,
+    seen: PageSet,
+    free: BTreeSet<usize>,
+    time: u64,
+    stats: Stats,
+}
+
+impl Simulator {
+    /// A machine of `frames` empty frames under `spec`. `refs` is the whole reference string
+    /// (only `opt` reads it; give it the same references afterwards, in order).
+    ///
+    /// # Errors
+    /// Those of [`build`].
+    pub fn new(spec: Spec, frames: usize, options: &Options, refs: &[Reference]) -> Result<Simulator, BuildError> {
+        Ok(Simulator::with_policy(build(spec, frames, options, refs)?, frames))
+    }
+
+    /// A machine of `frames` empty frames under a policy built elsewhere.
+    pub fn with_policy(policy: Box<dyn Policy>, frames: usize) -> Simulator {
+        Simulator {
+            policy,
+            bits: Bits::new(frames),
+            pages: vec![None; frames],
+            resident: PageMap::default(),
+            seen: PageSet::default(),
+            free: (0..frames).collect(),
+            time: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Makes one reference.
+    pub fn access(&mut self, reference: Reference) -> Step {
+        let r = Ref { page: reference.page, time: self.time, write: reference.write };
+        let step = if let Some(&f) = self.resident.get(&r.page) {
+            self.stats.hits += 1;
+            self.bits.touch(f, r.write);
+            self.policy.hit(f, r, &mut self.bits);
+            Step { reference, time: r.time, hit: true, frame: f, victim: None }
+        } else {
+            self.stats.faults += 1;
+            if self.seen.insert(r.page) {
+                self.stats.minor_faults += 1;
+            } else {
+                self.stats.major_faults += 1;
+                self.stats.disk_reads += 1;
+            }
+            let (f, victim) = match self.free.pop_first() {
+                Some(f) => (Frame(f), None),
+                None => {
+                    let f = self.policy.victim(r, &mut self.bits);
+                    // A policy must name an occupied frame; should one not, the lowest
+                    // occupied frame keeps the run going rather than panicking.
+                    let f = if self.pages.get(f.0).is_some_and(Option::is_some) { f } else { Frame(0) };
+                    let dirty = self.bits.modified(f);
+                    if dirty {
+                        self.stats.dirty_evictions += 1;
+                        self.stats.disk_writes += 1;
+                    } else {
+                        self.stats.clean_evictions += 1;
+                    }
+                    self.policy.evict(f);
+                    let old = self.pages[f.0].take();
+                    if let Some(old) = old {
+                        self.resident.remove(&old);
+                    }
+                    (f, old.map(|p| (p, dirty)))
+                }
+            };
+            self.pages[f.0] = Some(r.page);
+            self.resident.insert(r.page, f);
+            self.bits.load(f, r.write);
+            self.policy.insert(f, r, &mut self.bits);
+            Step { reference, time: r.time, hit: false, frame: f, victim }
+        };
+        self.policy.tick(r, &mut self.bits);
+        self.stats.references += 1;
+        self.time += 1;
+        step
+    }
+
+    /// Frees the frame of `page` outside replacement (the page is unmapped); false if it was
+    /// not resident.
+    pub fn remove(&mut self, page: Page) -> bool {
+        let Some(f) = self.resident.remove(&page) else { return false };
+        self.policy.remove(f);
+        self.pages[f.0] = None;
+        self.free.insert(f.0);
+        true
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Every frame in index order: the page it holds and what the policy keeps about it.
+    pub fn frames(&self) -> impl Iterator<Item = (Frame, Option<Page>, Option<FrameNote>)> + '_ {
+        self.pages.iter().enumerate().map(|(i, p)| {
+            let f = Frame(i);
+            (f, *p, p.and_then(|_| self.policy.note(f, &self.bits)))
+        })
+    }
+
+    /// The clock hand, for the policies that have one.
+    pub fn hand(&self) -> Option<Frame> {
+        self.policy.hand()
+    }
+}
