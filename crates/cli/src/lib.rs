@@ -28,6 +28,7 @@ mod parse;
 mod picture;
 pub mod record;
 pub mod replay;
+pub mod replace;
 mod report;
 pub mod solve;
 pub mod status;

@@ -80,6 +80,9 @@ enum Command {
     Sweep(cli::sweep::Args),
     /// Record a command's memory trace under Valgrind's lackey, compressed.
     Record(cli::record::Args),
+    /// Run a reference string through replacement policies: a trace, a faults-against-frames
+    /// table (Belady's anomaly flagged), or OSTEP paging-policy.py lines.
+    Replace(cli::replace::Args),
 }
 
 /// The end of `--help`: the exit status and where the shell's own notes go.
@@ -123,6 +126,7 @@ fn main() -> ExitCode {
             Command::Replay(a) => (cli::replay::run(a, &mut out).map(|()| 0), 1),
             Command::Sweep(a) => (cli::sweep::run(a, &mut out).map(|()| 0), 1),
             Command::Record(a) => (cli::record::run(a, &mut out).map(|()| 0), 1),
+            Command::Replace(a) => (cli::replace::run(a, &mut out).map(|()| 0), 1),
         };
         return match done.and_then(|status| Ok(out.flush().map(|()| status)?)) {
             Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),

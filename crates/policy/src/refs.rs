@@ -70,7 +70,8 @@ mod tests {
     #[test]
     fn commas_spaces_writes_comments() {
         let r = parse_refs("1,2, 3w\n# a comment\n4W 5 # five\n").unwrap();
-        let want = [Reference::read(1), Reference::read(2), Reference::write(3), Reference::write(4), Reference::read(5)];
+        let want =
+            [Reference::read(1), Reference::read(2), Reference::write(3), Reference::write(4), Reference::read(5)];
         assert_eq!(r, want);
     }
 

@@ -166,7 +166,7 @@ pub fn build(spec: Spec, frames: usize, options: &Options, refs: &[Reference]) -
         Spec::Fifo => Box::new(Fifo::new(frames)),
         Spec::Lru => Box::new(Lru::new(frames)),
         Spec::Opt => Box::new(Opt::new(frames, refs, options.opt_ties)),
-        Spec::Clock => Box::new(Clock::clock(frames)),
+        Spec::Clock => Box::new(Clock::classic(frames)),
         Spec::Second => Box::new(Clock::second_chance(frames)),
         Spec::Nru => Box::new(Nru::new(frames, options.period)),
         Spec::Aging => Box::new(Aging::new(frames, options.period)),

@@ -72,7 +72,11 @@ fn clock_and_second_part_on_a_hit() {
     let notes: Vec<_> = sim.frames().map(|(_, p, n)| (p, n)).collect();
     assert_eq!(
         notes,
-        [(Some(1), Some(FrameNote::R(false))), (Some(4), Some(FrameNote::R(false))), (Some(3), Some(FrameNote::R(false)))]
+        [
+            (Some(1), Some(FrameNote::R(false))),
+            (Some(4), Some(FrameNote::R(false))),
+            (Some(3), Some(FrameNote::R(false)))
+        ]
     );
 }
 
@@ -90,7 +94,10 @@ fn nru_classes_and_the_period() {
     // 5 is class 2, 3 class 0 -> 3.
     let sim = check(Spec::Nru, 3, opts(), "1w,2,3,4,5,1,6", 6, &[2, 4, 3]);
     let notes: Vec<_> = sim.frames().map(|(_, _, n)| n).collect();
-    assert_eq!(notes, [Some(FrameNote::RM(true, true)), Some(FrameNote::RM(true, false)), Some(FrameNote::RM(true, false))]);
+    assert_eq!(
+        notes,
+        [Some(FrameNote::RM(true, true)), Some(FrameNote::RM(true, false)), Some(FrameNote::RM(true, false))]
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub struct Clock {
 
 impl Clock {
     /// `clock`: a newly loaded page keeps R = 1.
-    pub fn clock(frames: usize) -> Clock {
+    pub fn classic(frames: usize) -> Clock {
         Clock { frames, hand: 0, new_page_referenced: true }
     }
 

@@ -31,7 +31,7 @@ impl Policy for Nru {
     }
     fn evict(&mut self, _: Frame) {}
     fn tick(&mut self, r: Ref, bits: &mut dyn FrameBits) {
-        if (r.time + 1).is_multiple_of(self.period) {
+        if (r.time + 1) % self.period == 0 {
             for f in 0..self.frames {
                 bits.clear_referenced(Frame(f));
             }

@@ -26,7 +26,7 @@ impl SegmentedFifo {
         SegmentedFifo { primary: List::new(frames), secondary: List::new(frames), primary_size: frames - secondary }
     }
 
-    fn to_primary(&mut self, f: Frame) {
+    fn enter_primary(&mut self, f: Frame) {
         self.primary.push_back(f);
         while self.primary.len() > self.primary_size {
             if let Some(old) = self.primary.pop_front() {
@@ -40,11 +40,11 @@ impl Policy for SegmentedFifo {
     fn hit(&mut self, f: Frame, _: Ref, _: &mut dyn FrameBits) {
         if self.secondary.contains(f) {
             self.secondary.remove(f);
-            self.to_primary(f);
+            self.enter_primary(f);
         }
     }
     fn insert(&mut self, f: Frame, _: Ref, _: &mut dyn FrameBits) {
-        self.to_primary(f);
+        self.enter_primary(f);
     }
     fn victim(&mut self, _: Ref, _: &mut dyn FrameBits) -> Frame {
         self.secondary.front().or(self.primary.front()).unwrap_or(Frame(0))

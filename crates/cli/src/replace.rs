@@ -1,0 +1,300 @@
+//! `vmsim replace`: a reference string through one or more replacement policies (the
+//! `policy` crate): a step-by-step trace with totals, a faults-against-frames table that flags
+//! Belady's anomaly, or OSTEP `paging-policy.py -c` lines (the `ostep` crate).
+
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+
+use anyhow::{Context, anyhow, bail};
+use policy::{FrameNote, OptTies, Options, Reference, Simulator, Spec, Stats};
+
+/// The most frames a run may have (each costs a few words; a typo must not cost gigabytes).
+const MAX_FRAMES: usize = 1 << 20;
+
+/// Options of `vmsim replace`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Policies, comma-separated: fifo, lru, opt, clock, second, nru, aging, wsclock, lfu,
+    /// mru, random, sfifo:P, sieve, 2q (with --format ostep: fifo, lru, mru, opt, unopt).
+    #[arg(long, default_value = "lru")]
+    pub policy: String,
+    /// Frames: a number (a trace of every reference), or a range `A..B` (a table of faults
+    /// for A to B frames, inclusive, with any Belady anomaly flagged).
+    #[arg(long, default_value = "3")]
+    pub frames: String,
+    /// `text`: this tool's trace; `ostep`: exactly the `Access:` and `FINALSTATS` lines of
+    /// OSTEP's `paging-policy.py -c`, with that script's tie rules.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// opt: which page goes among those never used again: the least recently used (`lru`)
+    /// or the one in the lowest frame (`frame`).
+    #[arg(long, value_enum, default_value = "lru")]
+    pub opt_ties: Ties,
+    /// nru, aging: references between two ticks (R cleared, counters shifted).
+    #[arg(long, default_value_t = 4)]
+    pub period: u64,
+    /// wsclock: the working-set window, in references.
+    #[arg(long, default_value_t = 4)]
+    pub tau: u64,
+    /// random: the generator's seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The reference string, e.g. `1,2,3,4,1,2,5` (`3w` is a write of page 3), or a file of
+    /// such page numbers (separated by commas, spaces or lines; `#` comments), or `-` for
+    /// standard input. An argument of only digits, `w`, commas and spaces is a string.
+    pub refs: String,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A line per reference, then totals.
+    Text,
+    /// OSTEP paging-policy.py's `-c` lines.
+    Ostep,
+}
+
+/// `--opt-ties` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Ties {
+    /// The least recently used of the pages never used again.
+    Lru,
+    /// The one in the lowest frame.
+    Frame,
+}
+
+/// Runs `vmsim replace`, writing to `out`.
+///
+/// # Errors
+/// An unknown policy, a bad frame count or range, an unreadable file, a token that is not a
+/// page number (located by line and position), or a combination this mode cannot run.
+pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
+    let refs = read_refs(&args.refs)?;
+    let frames = parse_frames(&args.frames)?;
+    let names: Vec<&str> = args.policy.split(',').map(str::trim).collect();
+    let mut text = String::new();
+    if args.format == Format::Ostep {
+        let (lo, hi) = frames;
+        if lo != hi {
+            bail!("--format ostep takes one frame count, not a range");
+        }
+        let pages = refs
+            .iter()
+            .map(|r| i64::try_from(r.page).map_err(|_| anyhow!("page {} is beyond paging-policy.py's range", r.page)))
+            .collect::<anyhow::Result<Vec<i64>>>()?;
+        for name in names {
+            let policy = ostep::policy::Policy::from_script_name(&name.to_ascii_uppercase())
+                .ok()
+                .filter(|_| name.chars().all(|c| c.is_ascii_lowercase()))
+                .ok_or_else(|| anyhow!("--format ostep: unknown policy `{name}` (fifo, lru, mru, opt, unopt)"))?;
+            text.push_str(&ostep::policy::trace(policy, i64::try_from(lo).unwrap_or(i64::MAX), &pages)?);
+        }
+        return Ok(out.write_all(text.as_bytes())?);
+    }
+    let specs =
+        names.iter().map(|n| n.parse::<Spec>().map_err(anyhow::Error::from)).collect::<anyhow::Result<Vec<Spec>>>()?;
+    let options = Options {
+        opt_ties: match args.opt_ties {
+            Ties::Lru => OptTies::Lru,
+            Ties::Frame => OptTies::Frame,
+        },
+        period: args.period,
+        tau: args.tau,
+        seed: args.seed,
+    };
+    match frames {
+        (n, m) if n == m => {
+            for (i, spec) in specs.iter().enumerate() {
+                if i > 0 {
+                    text.push('\n');
+                }
+                trace(&mut text, *spec, n, &options, &refs)?;
+            }
+        }
+        (lo, hi) => sweep(&mut text, &specs, lo, hi, &options, &refs)?,
+    }
+    Ok(out.write_all(text.as_bytes())?)
+}
+
+/// The references of `arg`: the string itself, standard input (`-`) or a file.
+fn read_refs(arg: &str) -> anyhow::Result<Vec<Reference>> {
+    let is_string = arg.chars().all(|c| c.is_ascii_digit() || matches!(c, 'w' | 'W' | ',' | ' '));
+    let text = if is_string {
+        arg.to_owned()
+    } else if arg == "-" {
+        let mut s = String::new();
+        io::stdin().lock().read_to_string(&mut s).context("cannot read the references on standard input")?;
+        s
+    } else {
+        std::fs::read_to_string(arg).with_context(|| format!("cannot read references from {arg}"))?
+    };
+    let refs = policy::parse_refs(&text)
+        .with_context(|| if is_string { "the reference string".to_owned() } else { arg.to_owned() })?;
+    if refs.is_empty() {
+        bail!("no reference in {}", if is_string { "the reference string" } else { arg });
+    }
+    Ok(refs)
+}
+
+/// `N` or `A..B` (inclusive), each in 1..=MAX_FRAMES.
+fn parse_frames(s: &str) -> anyhow::Result<(usize, usize)> {
+    let num = |t: &str| -> anyhow::Result<usize> {
+        match t.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_FRAMES).contains(&n) => Ok(n),
+            _ => bail!("--frames: `{t}` is not a frame count in 1..={MAX_FRAMES}"),
+        }
+    };
+    match s.split_once("..") {
+        Some((a, b)) => {
+            let (a, b) = (num(a)?, num(b.strip_prefix('=').unwrap_or(b))?);
+            if a > b {
+                bail!("--frames: the range {s} is empty");
+            }
+            Ok((a, b))
+        }
+        None => num(s).map(|n| (n, n)),
+    }
+}
+
+/// One policy, one frame count: a line per reference, then the totals.
+fn trace(out: &mut String, spec: Spec, frames: usize, options: &Options, refs: &[Reference]) -> anyhow::Result<()> {
+    let mut sim = Simulator::new(spec, frames, options, refs)?;
+    let _ = writeln!(out, "{spec}, {frames} frames, {} references", refs.len());
+    let _ = writeln!(out, "{:>5}  {:<6}  {:<4}  {:<9}  frames", "t", "ref", "hit?", "victim");
+    let mut cell = String::new();
+    for r in refs {
+        let step = sim.access(*r);
+        let reference = format!("{}{}", r.page, if r.write { "w" } else { "" });
+        let victim = match step.victim {
+            Some((p, true)) => format!("{p} dirty"),
+            Some((p, false)) => p.to_string(),
+            None => "-".to_owned(),
+        };
+        let _ =
+            write!(out, "{:>5}  {reference:<6}  {:<4}  {victim:<9} ", step.time, if step.hit { "hit" } else { "miss" });
+        for (_, page, note) in sim.frames() {
+            cell.clear();
+            match page {
+                Some(p) => {
+                    let _ = write!(cell, "{p}");
+                }
+                None => cell.push('-'),
+            }
+            match note {
+                Some(FrameNote::R(r)) => {
+                    let _ = write!(cell, "(R={})", u8::from(r));
+                }
+                Some(FrameNote::RM(r, m)) => {
+                    let _ = write!(cell, "(R={},M={})", u8::from(r), u8::from(m));
+                }
+                Some(FrameNote::Counter(c)) => {
+                    let _ = write!(cell, "({c:08b})");
+                }
+                Some(FrameNote::Count(n)) => {
+                    let _ = write!(cell, "(n={n})");
+                }
+                Some(FrameNote::RLast(r, t)) => {
+                    let _ = write!(cell, "(R={},t={t})", u8::from(r));
+                }
+                Some(FrameNote::Segment(s)) => {
+                    let _ = write!(cell, "({s})");
+                }
+                None => {}
+            }
+            let _ = write!(out, " {cell}");
+        }
+        if let Some(h) = sim.hand() {
+            let _ = write!(out, "  hand {}", h.0);
+        }
+        out.push('\n');
+    }
+    totals(out, &sim.stats());
+    Ok(())
+}
+
+fn totals(out: &mut String, s: &Stats) {
+    let _ = writeln!(
+        out,
+        "references {}, hits {}, faults {} (minor {}, major {}), evictions {} (clean {}, dirty {}), disk writes {}, disk reads {}",
+        s.references,
+        s.hits,
+        s.faults,
+        s.minor_faults,
+        s.major_faults,
+        s.clean_evictions + s.dirty_evictions,
+        s.clean_evictions,
+        s.dirty_evictions,
+        s.disk_writes,
+        s.disk_reads
+    );
+}
+
+/// Faults for every frame count of `lo..=hi` under every policy, then the anomalies.
+fn sweep(
+    out: &mut String,
+    specs: &[Spec],
+    lo: usize,
+    hi: usize,
+    options: &Options,
+    refs: &[Reference],
+) -> anyhow::Result<()> {
+    let mut faults = vec![Vec::new(); specs.len()];
+    for n in lo..=hi {
+        for (i, spec) in specs.iter().enumerate() {
+            let mut sim = Simulator::new(*spec, n, options, refs)?;
+            for r in refs {
+                sim.access(*r);
+            }
+            faults[i].push(sim.stats().faults);
+        }
+    }
+    let names: Vec<String> = specs.iter().map(Spec::to_string).collect();
+    let widths: Vec<usize> = names.iter().map(|n| n.len().max(6)).collect();
+    let _ = write!(out, "frames");
+    for (name, w) in names.iter().zip(&widths) {
+        let _ = write!(out, "  {name:>w$}");
+    }
+    out.push('\n');
+    for (k, n) in (lo..=hi).enumerate() {
+        let _ = write!(out, "{n:>6}");
+        for (f, w) in faults.iter().zip(&widths) {
+            let _ = write!(out, "  {:>w$}", f[k]);
+        }
+        out.push('\n');
+    }
+    let mut any = false;
+    for (name, f) in names.iter().zip(&faults) {
+        for (k, pair) in f.windows(2).enumerate() {
+            if pair[1] > pair[0] {
+                any = true;
+                let n = lo + k;
+                let _ = writeln!(
+                    out,
+                    "Belady's anomaly: {name} faults {} times with {} frames, more than {} with {n}",
+                    pair[1],
+                    n + 1,
+                    pair[0]
+                );
+            }
+        }
+    }
+    if !any {
+        let _ = writeln!(out, "no Belady anomaly (no policy faults more with more frames)");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames() {
+        assert_eq!(parse_frames("3").unwrap(), (3, 3));
+        assert_eq!(parse_frames("1..8").unwrap(), (1, 8));
+        assert_eq!(parse_frames("2..=4").unwrap(), (2, 4));
+        for bad in ["0", "x", "5..2", "1..", "..3", "99999999"] {
+            assert!(parse_frames(bad).is_err(), "{bad}");
+        }
+    }
+}

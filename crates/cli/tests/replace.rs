@@ -1,0 +1,109 @@
+//! `vmsim replace` end to end, on strings whose results were worked out by hand (the working
+//! is in `crates/policy/tests/hand.rs` and in the comments here).
+
+use std::process::Command;
+
+/// Runs `vmsim replace ARGS...`: (status, stdout, stderr).
+fn replace(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vmsim")).arg("replace").args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+const BELADY: &str = "1,2,3,4,1,2,5,1,2,3,4,5";
+
+#[test]
+fn lru_trace_on_belady() {
+    let (status, out, err) = replace(&["--policy", "lru", "--frames", "3", BELADY]);
+    assert_eq!((status, err.as_str()), (0, ""));
+    // Frames fill 0, 1, 2; each victim's frame takes the new page.
+    let want = "\
+lru, 3 frames, 12 references
+    t  ref     hit?  victim     frames
+    0  1       miss  -          1 - -
+    1  2       miss  -          1 2 -
+    2  3       miss  -          1 2 3
+    3  4       miss  1          4 2 3
+    4  1       miss  2          4 1 3
+    5  2       miss  3          4 1 2
+    6  5       miss  4          5 1 2
+    7  1       hit   -          5 1 2
+    8  2       hit   -          5 1 2
+    9  3       miss  5          3 1 2
+   10  4       miss  1          3 4 2
+   11  5       miss  2          3 4 5
+references 12, hits 2, faults 10 (minor 5, major 5), evictions 7 (clean 7, dirty 0), disk writes 0, disk reads 5
+";
+    assert_eq!(out, want);
+}
+
+#[test]
+fn second_chance_shows_r_bits_and_the_hand() {
+    let (status, out, _) = replace(&["--policy", "second", "--frames", "3", "1,2,3,1,4w"]);
+    assert_eq!(status, 0);
+    // 1 2 3 enter with R=0, the hit sets 1's R; 4 clears frame 0 and evicts frame 1 (2).
+    assert!(out.contains("    3  1       hit   -          1(R=1) 2(R=0) 3(R=0)  hand 0\n"), "{out}");
+    assert!(out.contains("    4  4w      miss  2          1(R=0) 4(R=0) 3(R=0)  hand 2\n"), "{out}");
+}
+
+#[test]
+fn sweep_flags_belady_anomaly() {
+    let (status, out, _) = replace(&["--policy", "fifo,lru", "--frames", "3..4", BELADY]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        out,
+        "frames    fifo     lru\n     3       9      10\n     4      10       8\n\
+         Belady's anomaly: fifo faults 10 times with 4 frames, more than 9 with 3\n"
+    );
+    let (_, out, _) = replace(&["--policy", "lru", "--frames", "3..4", BELADY]);
+    assert!(out.ends_with("no Belady anomaly (no policy faults more with more frames)\n"), "{out}");
+}
+
+#[test]
+fn ostep_format_for_lru() {
+    // paging-policy.py's LRU list: least recent left; a hit moves the page right.
+    let (status, out, _) = replace(&["--policy", "lru", "--format", "ostep", "--frames", "2", "1,2,1,3"]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        out,
+        "\
+Access: 1  MISS LRU ->          [1] <- MRU Replaced:- [Hits:0 Misses:1]
+Access: 2  MISS LRU ->       [1, 2] <- MRU Replaced:- [Hits:0 Misses:2]
+Access: 1  HIT  LRU ->       [2, 1] <- MRU Replaced:- [Hits:1 Misses:2]
+Access: 3  MISS LRU ->       [1, 3] <- MRU Replaced:2 [Hits:1 Misses:3]
+FINALSTATS hits 1   misses 3   hitrate 25.00
+"
+    );
+}
+
+#[test]
+fn references_from_a_file_with_writes() {
+    let dir = std::env::temp_dir().join(format!("vmsim-replace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("refs.txt");
+    std::fs::write(&file, "# two frames\n1w 2\n3 1\n").unwrap();
+    let (status, out, _) = replace(&["--policy", "fifo", "--frames", "2", file.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(status, 0);
+    // 3 evicts 1, written: one dirty eviction; 1 comes back from the disk and evicts 2.
+    assert!(out.contains("    2  3       miss  1 dirty    3 2\n"), "{out}");
+    assert!(out.ends_with(
+        "references 4, hits 0, faults 4 (minor 3, major 1), evictions 2 (clean 1, dirty 1), disk writes 1, disk reads 1\n"
+    ));
+}
+
+#[test]
+fn errors_are_one_line() {
+    for (args, want) in [
+        (&["--policy", "lru", "1,2,x"][..], "vmsim: cannot read references from 1,2,x"),
+        (&["--policy", "belady", "1,2"][..], "vmsim: unknown policy `belady`"),
+        (&["--frames", "0", "1,2"][..], "vmsim: --frames: `0` is not a frame count"),
+        (&["--format", "ostep", "--policy", "clock", "1,2"][..], "vmsim: --format ostep: unknown policy `clock`"),
+        (&["--format", "ostep", "--frames", "1..3", "1,2"][..], "vmsim: --format ostep takes one frame count"),
+        (&["--policy", "nru", "--period", "0", "1,2"][..], "vmsim: the period must be at least 1"),
+    ] {
+        let (status, out, err) = replace(args);
+        assert_eq!((status, out.as_str()), (1, ""), "{args:?}");
+        assert!(err.starts_with(want), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
