@@ -42,7 +42,7 @@ impl Policy for Aging {
         }
     }
     fn tick(&mut self, r: Ref, bits: &mut dyn FrameBits) {
-        if !(r.time + 1) % self.period == 0 {
+        if (r.time + 1) % self.period != 0 {
             return;
         }
         for i in 0..self.counter.len() {
