@@ -1,5 +1,7 @@
 //! `check`: every invariant of the machine, verified from scratch.
 
+use std::collections::HashMap;
+
 use paging::PteFlags;
 use phys::{Pfn, PoolKind};
 
@@ -107,23 +109,30 @@ impl Kernel {
     /// - every entry the TLB caches equals the table's entry and is readable;
     /// - the process limit holds and the current process is alive.
     ///
-    /// It costs a walk of every table and every frame: for tests and the shell's `check`.
+    /// It costs a walk of every table, every user frame and the kernel pool's bitmap (not its
+    /// frames): for tests and the shell's `check`.
     ///
     /// # Errors
     /// The first broken invariant.
     pub fn check(&self) -> Result<(), InvariantError> {
         let arena = &self.mem.arena;
-        let frames = arena.frames() as usize;
-        let mut mapped = vec![0u32; frames];
-        let mut table_owner: Vec<Option<Pid>> = vec![None; frames];
+        // Entries mapping each frame up to the end of the user pool (the only frames an entry
+        // may map), and the owner of each table frame: sized by what is used, not by the
+        // arena, so that a large pool of table frames costs nothing here.
+        let user = self.mem.user.range();
+        let mut mapped = vec![0u32; user.end as usize];
+        let mut table_owner: HashMap<Pfn, Pid> = HashMap::new();
         for p in self.procs.iter() {
             let pid = p.pid();
             for frame in p.table.table_frames(arena) {
                 if !self.mem.kernel.contains(frame) {
                     return Err(InvariantError::TableOutsidePool { frame, pid });
                 }
-                if let Some(other) = table_owner[frame.index()].replace(pid) {
+                if let Some(other) = table_owner.insert(frame, pid) {
                     return Err(InvariantError::SharedTable { frame, pid, other });
+                }
+                if !self.mem.kernel.is_allocated(frame) {
+                    return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated: false });
                 }
             }
             let mut pages = 0;
@@ -146,6 +155,7 @@ impl Kernel {
                 return Err(InvariantError::PageCount { pid, recorded: p.pages, actual: pages });
             }
         }
+        // Map counts stop at the user pool's end too (`PhysMemory::new`).
         for (i, &actual) in mapped.iter().enumerate() {
             let frame = Pfn::new(i as u32);
             let recorded = self.mem.map_counts.get(frame);
@@ -153,16 +163,17 @@ impl Kernel {
                 return Err(InvariantError::MapCount { frame, recorded, actual });
             }
         }
-        for frame in self.mem.user.range().map(Pfn::new) {
+        for frame in user.map(Pfn::new) {
             let allocated = self.mem.user.is_allocated(frame);
             if allocated != (mapped[frame.index()] > 0) {
                 return Err(InvariantError::FreeMismatch { pool: PoolKind::User, frame, allocated });
             }
         }
-        for frame in self.mem.kernel.range().map(Pfn::new) {
-            let allocated = self.mem.kernel.is_allocated(frame);
-            if allocated != table_owner[frame.index()].is_some() {
-                return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated });
+        // Every table frame is allocated (above); an allocated frame that is no table leaked.
+        let kernel = &self.mem.kernel;
+        if (kernel.len() - kernel.free_count()) as usize != table_owner.len() {
+            if let Some(frame) = kernel.allocated().find(|f| !table_owner.contains_key(f)) {
+                return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated: true });
             }
         }
         for (pid, vpn, cached, frame) in self.tlb.entries() {

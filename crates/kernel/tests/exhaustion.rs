@@ -269,9 +269,26 @@ fn one_hundred_processes_then_one_more() {
         exit_all_and_assert_every_frame_free(&mut k);
     }
 
-    // ajou has no process limit: the 101st process is fine, and processes go on until their
-    // tables fill the kernel pool (4,096 frames, two per process with one leaf).
+    // ajou has no process limit: 3,000 processes, each mapping a page, leave its table pool
+    // (every frame a PTE can name) almost untouched, as the framework's malloc'ed tables never
+    // run out.
     let mut k = Kernel::new(Profile::AJOU).unwrap();
+    k.map_page(Pid::new(0), Vpn::new(3), RW).unwrap();
+    for pid in 1..3000 {
+        k.switch(Pid::new(pid)).unwrap();
+    }
+    let s = k.stats();
+    assert_eq!(s.live_processes, 3000);
+    assert_eq!(s.kernel_frames - s.kernel_frames_free, 2 * 3000, "a root and one leaf each");
+    assert!(s.kernel_frames_free > 300 * 3000, "{} table frames free", s.kernel_frames_free);
+    assert_eq!(k.mem().map_counts.get(phys::Pfn::new(0)), 3000);
+    k.check().unwrap();
+    exit_all_and_assert_every_frame_free(&mut k);
+
+    // With a table pool of 4,096 frames, processes go on until their tables fill it (two
+    // frames per process with one leaf), and the next fork changes nothing.
+    let small = MemoryLayout { frames: 128 + 4096, kernel: 128..128 + 4096, user: 0..128 };
+    let mut k = Kernel::new(Profile { memory: small, ..Profile::AJOU }).unwrap();
     k.map_page(Pid::new(0), Vpn::new(3), RW).unwrap();
     for pid in 1..=100 {
         k.switch(Pid::new(pid)).unwrap();

@@ -74,7 +74,9 @@ impl Arena {
         Ok(Arena {
             // `vec![0; n]` of an integer type is allocated with `alloc_zeroed`: no page is touched.
             words: vec![0u64; words].into_boxed_slice(),
-            dirty: vec![0u64; (frames as usize).div_ceil(64)],
+            // Grown as frames are written: a bitmap sized for a million frames would be 128 KiB
+            // of the host's memory for a machine that uses a few hundred.
+            dirty: Vec::new(),
             frames,
         })
     }
@@ -287,9 +289,11 @@ impl Arena {
     pub fn zero_frame(&mut self, frame: Pfn) -> Result<(), AddressError> {
         let r = self.word_range(frame)?;
         let (word, bit) = dirty_bit(frame);
-        if self.dirty[word] & bit != 0 {
+        if let Some(w) = self.dirty.get_mut(word)
+            && *w & bit != 0
+        {
             self.words[r].fill(0);
-            self.dirty[word] &= !bit;
+            *w &= !bit;
         }
         Ok(())
     }
@@ -339,13 +343,22 @@ fn dirty_bit(frame: Pfn) -> (usize, u64) {
     (frame.index() / 64, 1u64 << (frame.index() % 64))
 }
 
-/// Callers have already checked that `frame` is inside the arena.
+/// Callers have already checked that `frame` is inside the arena. The bitmap grows to the
+/// highest frame written, never past the arena.
 #[inline]
-fn mark_dirty(dirty: &mut [u64], frame: Pfn) {
+fn mark_dirty(dirty: &mut Vec<u64>, frame: Pfn) {
     let (word, bit) = dirty_bit(frame);
-    if let Some(w) = dirty.get_mut(word) {
-        *w |= bit;
+    match dirty.get_mut(word) {
+        Some(w) => *w |= bit,
+        None => grow_dirty(dirty, word, bit),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn grow_dirty(dirty: &mut Vec<u64>, word: usize, bit: u64) {
+    dirty.resize(word + 1, 0);
+    dirty[word] |= bit;
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use crate::Pfn;
 /// A map count could not change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MapCountError {
-    /// The frame is outside the machine.
-    #[error("frame {frame} is outside the machine's {frames} frames")]
+    /// The frame is outside the frames counted.
+    #[error("frame {frame} is outside the {frames} frames counted")]
     OutOfRange {
         /// The frame given.
         frame: Pfn,

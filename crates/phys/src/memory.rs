@@ -21,8 +21,11 @@ impl MemoryLayout {
     pub const MTL458: MemoryLayout = MemoryLayout { frames: 51_200, kernel: 0..18_432, user: 18_432..51_200 };
 
     /// The `ajou` machine: 128 user frames numbered 0..128, as the course framework numbers
-    /// them, and 4,096 kernel frames after them for page tables (16 MiB, touched only when used).
-    pub const AJOU: MemoryLayout = MemoryLayout { frames: 128 + 4_096, kernel: 128..128 + 4_096, user: 0..128 };
+    /// them, and every other frame a page-table entry can name (its frame field has 20 bits),
+    /// 1,048,448, for page tables: the framework mallocs its tables and never runs out, and no
+    /// script comes near this many (a process needs one frame, plus one per outer entry it
+    /// uses). The 4 GiB they span are a zeroed allocation, touched only where a table is.
+    pub const AJOU: MemoryLayout = MemoryLayout { frames: 1 << 20, kernel: 128..1 << 20, user: 0..128 };
 
     /// Checks that both pools lie inside the arena and do not overlap.
     ///
@@ -77,7 +80,8 @@ pub struct PhysMemory {
     pub kernel: FramePool,
     /// Frames for process pages.
     pub user: FramePool,
-    /// How many page-table entries map each frame.
+    /// How many page-table entries map each frame, for the frames up to the end of the user
+    /// pool (a table frame is never mapped, and counts 0).
     pub map_counts: MapCounts,
 }
 
@@ -91,8 +95,10 @@ impl PhysMemory {
         Ok(PhysMemory {
             arena: Arena::new(layout.frames)?,
             kernel: FramePool::new(PoolKind::Kernel, layout.kernel),
-            user: FramePool::new(PoolKind::User, layout.user),
-            map_counts: MapCounts::new(layout.frames),
+            user: FramePool::new(PoolKind::User, layout.user.clone()),
+            // Only user frames are ever mapped by an entry: no count past the user pool, so
+            // that a large pool of table frames adds nothing to walk.
+            map_counts: MapCounts::new(layout.user.end),
         })
     }
 

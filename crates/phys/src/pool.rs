@@ -75,12 +75,17 @@ pub trait FrameAllocator {
     fn deallocate_frame(&mut self, frame: Pfn) -> Result<(), FreeError>;
 }
 
-/// A contiguous range of frames with a two-level free bitmap.
+/// A contiguous range of frames with a two-level bitmap of allocated frames.
 ///
-/// `free` has one bit per frame (set = free); `summary` has one bit per word of `free` (set =
-/// that word has a free frame). Finding the lowest free frame scans `summary`, which is 4,096
-/// times smaller than the pool, then takes two `trailing_zeros`: 8 words for the 32,768-frame
-/// user pool of the 200 MiB machine.
+/// `used` has one bit per frame (set = allocated); `full` has one bit per word of `used` (set
+/// = every frame of that word is allocated). Finding the lowest free frame scans `full`, which
+/// is 4,096 times smaller than the pool, then takes two `trailing_ones`: 8 words for the
+/// 32,768-frame user pool of the 200 MiB machine.
+///
+/// A free frame is a clear bit, and a word past the end of `used` (or of `full`) is all
+/// clear: since frames are handed out lowest first, the bitmaps only grow to the highest frame
+/// ever allocated, so a pool of a million frames (the `ajou` page-table pool) costs no memory
+/// until it is used.
 ///
 /// ```
 /// use phys::{FrameAllocator, FramePool, Pfn, PoolKind};
@@ -98,8 +103,8 @@ pub struct FramePool {
     kind: PoolKind,
     start: u32,
     end: u32,
-    free: Vec<u64>,
-    summary: Vec<u64>,
+    used: Vec<u64>,
+    full: Vec<u64>,
     free_count: u32,
 }
 
@@ -107,21 +112,14 @@ impl FramePool {
     /// A pool owning `frames`, all free.
     pub fn new(kind: PoolKind, frames: Range<u32>) -> Self {
         let len = frames.end.saturating_sub(frames.start);
-        let words = (len as usize).div_ceil(64);
-        let mut free = vec![u64::MAX; words];
-        if len % 64 != 0 {
-            // Bits past the end of the pool are never free.
-            if let Some(last) = free.last_mut() {
-                *last = (1u64 << (len % 64)) - 1;
-            }
+        FramePool {
+            kind,
+            start: frames.start,
+            end: frames.start + len,
+            used: Vec::new(),
+            full: Vec::new(),
+            free_count: len,
         }
-        let mut summary = vec![u64::MAX; words.div_ceil(64)];
-        if words % 64 != 0 {
-            if let Some(last) = summary.last_mut() {
-                *last = (1u64 << (words % 64)) - 1;
-            }
-        }
-        FramePool { kind, start: frames.start, end: frames.start + len, free, summary, free_count: len }
     }
 
     /// Which pool this is.
@@ -158,21 +156,36 @@ impl FramePool {
     pub fn is_allocated(&self, frame: Pfn) -> bool {
         self.contains(frame) && {
             let i = (frame.as_u32() - self.start) as usize;
-            self.free[i / 64] & (1 << (i % 64)) == 0
+            self.used.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
         }
     }
 
-    /// The allocated frames, in increasing order.
+    /// The allocated frames, in increasing order. The cost is one step per word of 64 frames
+    /// up to the highest frame ever allocated, plus one per allocated frame.
     pub fn allocated(&self) -> impl Iterator<Item = Pfn> + '_ {
-        (self.start..self.end).map(Pfn::new).filter(|&f| self.is_allocated(f))
+        self.used.iter().enumerate().flat_map(move |(w, &word)| {
+            let mut bits = word;
+            core::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let bit = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    Pfn::new(self.start + (w * 64) as u32 + bit)
+                })
+            })
+        })
     }
 
     /// The lowest free frame, without allocating it.
     pub fn peek_lowest_free(&self) -> Option<Pfn> {
-        let s = self.summary.iter().position(|&w| w != 0)?;
-        let word = s * 64 + self.summary[s].trailing_zeros() as usize;
-        let bit = self.free[word].trailing_zeros() as usize;
-        Some(Pfn::new(self.start + (word * 64 + bit) as u32))
+        // The first word that is not full: in `full`, or just past it.
+        let word = match self.full.iter().position(|&w| w != u64::MAX) {
+            Some(s) => s * 64 + self.full[s].trailing_ones() as usize,
+            None => self.full.len() * 64,
+        };
+        let bit = self.used.get(word).map_or(0, |w| w.trailing_ones() as usize);
+        // Every frame below it is allocated; past the pool's end there is none.
+        let i = u32::try_from(word * 64 + bit).ok().filter(|&i| i < self.len())?;
+        Some(Pfn::new(self.start + i))
     }
 }
 
@@ -181,9 +194,15 @@ impl FrameAllocator for FramePool {
         let frame = self.peek_lowest_free().ok_or(AllocError::Exhausted { pool: self.kind, frames: self.len() })?;
         let i = (frame.as_u32() - self.start) as usize;
         let word = i / 64;
-        self.free[word] &= !(1 << (i % 64));
-        if self.free[word] == 0 {
-            self.summary[word / 64] &= !(1 << (word % 64));
+        if self.used.len() <= word {
+            self.used.resize(word + 1, 0);
+        }
+        self.used[word] |= 1 << (i % 64);
+        if self.used[word] == u64::MAX {
+            if self.full.len() <= word / 64 {
+                self.full.resize(word / 64 + 1, 0);
+            }
+            self.full[word / 64] |= 1 << (word % 64);
         }
         self.free_count -= 1;
         Ok(frame)
@@ -198,8 +217,11 @@ impl FrameAllocator for FramePool {
         }
         let i = (frame.as_u32() - self.start) as usize;
         let word = i / 64;
-        self.free[word] |= 1 << (i % 64);
-        self.summary[word / 64] |= 1 << (word % 64);
+        // Both words exist: the frame was allocated.
+        self.used[word] &= !(1 << (i % 64));
+        if let Some(f) = self.full.get_mut(word / 64) {
+            *f &= !(1 << (word % 64));
+        }
         self.free_count += 1;
         Ok(())
     }
