@@ -892,8 +892,8 @@ fn ajou_boots_process_0_current_and_empty() {
     assert_eq!(k.process(pid(0)).unwrap().table().root(), Pfn::new(128), "the table is outside the 128 user frames");
     assert_eq!(k.mapped(pid(0)).unwrap().count(), 0);
     let s = k.stats();
-    // Every other frame a 20-bit frame field can name holds page tables; the root takes one.
-    assert_eq!((s.user_frames, s.user_frames_free, s.kernel_frames_free), (128, 128, (1 << 20) - 128 - 1));
+    // 2^17 frames in all, all but the 128 user frames for page tables; the root takes one.
+    assert_eq!((s.user_frames, s.user_frames_free, s.kernel_frames_free), (128, 128, (1 << 17) - 128 - 1));
     assert_eq!(k.counters().processes_created, 1);
     k.check().unwrap();
 }

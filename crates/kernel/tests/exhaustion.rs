@@ -270,8 +270,7 @@ fn one_hundred_processes_then_one_more() {
     }
 
     // ajou has no process limit: 3,000 processes, each mapping a page, leave its table pool
-    // (every frame a PTE can name) almost untouched, as the framework's malloc'ed tables never
-    // run out.
+    // (130,944 frames) almost untouched, as the framework's malloc'ed tables never run out.
     let mut k = Kernel::new(Profile::AJOU).unwrap();
     k.map_page(Pid::new(0), Vpn::new(3), RW).unwrap();
     for pid in 1..3000 {
@@ -280,7 +279,7 @@ fn one_hundred_processes_then_one_more() {
     let s = k.stats();
     assert_eq!(s.live_processes, 3000);
     assert_eq!(s.kernel_frames - s.kernel_frames_free, 2 * 3000, "a root and one leaf each");
-    assert!(s.kernel_frames_free > 300 * 3000, "{} table frames free", s.kernel_frames_free);
+    assert!(s.kernel_frames_free > 20 * 2 * 3000, "{} table frames free", s.kernel_frames_free);
     assert_eq!(k.mem().map_counts.get(phys::Pfn::new(0)), 3000);
     k.check().unwrap();
     exit_all_and_assert_every_frame_free(&mut k);

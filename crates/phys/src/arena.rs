@@ -74,7 +74,7 @@ impl Arena {
         Ok(Arena {
             // `vec![0; n]` of an integer type is allocated with `alloc_zeroed`: no page is touched.
             words: vec![0u64; words].into_boxed_slice(),
-            // Grown as frames are written: a bitmap sized for a million frames would be 128 KiB
+            // Grown as frames are written: a bitmap sized for 131,072 frames would be 16 KiB
             // of the host's memory for a machine that uses a few hundred.
             dirty: Vec::new(),
             frames,

@@ -21,11 +21,13 @@ impl MemoryLayout {
     pub const MTL458: MemoryLayout = MemoryLayout { frames: 51_200, kernel: 0..18_432, user: 18_432..51_200 };
 
     /// The `ajou` machine: 128 user frames numbered 0..128, as the course framework numbers
-    /// them, and every other frame a page-table entry can name (its frame field has 20 bits),
-    /// 1,048,448, for page tables: the framework mallocs its tables and never runs out, and no
-    /// script comes near this many (a process needs one frame, plus one per outer entry it
-    /// uses). The 4 GiB they span are a zeroed allocation, touched only where a table is.
-    pub const AJOU: MemoryLayout = MemoryLayout { frames: 1 << 20, kernel: 128..1 << 20, user: 0..128 };
+    /// them, and 130,944 frames after them for page tables: the framework mallocs its tables
+    /// and never runs out, and no script comes near this many (a process needs one frame, plus
+    /// one per outer entry it uses: 65,000 processes with one page each). The 512 MiB are a
+    /// zeroed allocation, touched only where a table is; they stay well inside the 1 GiB of
+    /// address space a grader's runner allows a student's simulator (`grade`), which `vmsim`
+    /// may be.
+    pub const AJOU: MemoryLayout = MemoryLayout { frames: 1 << 17, kernel: 128..1 << 17, user: 0..128 };
 
     /// Checks that both pools lie inside the arena and do not overlap.
     ///

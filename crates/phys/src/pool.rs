@@ -84,7 +84,7 @@ pub trait FrameAllocator {
 ///
 /// A free frame is a clear bit, and a word past the end of `used` (or of `full`) is all
 /// clear: since frames are handed out lowest first, the bitmaps only grow to the highest frame
-/// ever allocated, so a pool of a million frames (the `ajou` page-table pool) costs no memory
+/// ever allocated, so a pool of 130,944 frames (the `ajou` page-table pool) costs no memory
 /// until it is used.
 ///
 /// ```
