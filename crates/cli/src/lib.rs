@@ -185,14 +185,34 @@ impl Shell {
                 let mut flow = Flow::Continue;
                 for piece in line.chunks(AJOU_PIECE) {
                     flow = ajou::execute(self, piece, line_no, out, &mut out::Direct(err))?;
+                    // Each piece is a command of its own in `run_script` too, and the refused
+                    // lines are counted per piece there.
+                    if self.refused_limit_reached() {
+                        self.stop_refused(line_no, out, err)?;
+                        return Ok(Flow::Stop);
+                    }
                     if flow == Flow::Stop {
                         break;
                     }
                 }
                 Ok(flow)
             }
-            Machine::Mtl458 => mtl458::execute(self, line, line_no, out, err),
+            Machine::Mtl458 => {
+                let flow = mtl458::execute(self, line, line_no, out, err)?;
+                if self.refused_limit_reached() {
+                    self.stop_refused(line_no, out, err)?;
+                    return Ok(Flow::Stop);
+                }
+                Ok(flow)
+            }
         }
+    }
+
+    /// Whether a script (not an interactive session) has just reached [`REFUSED_LIMIT`]
+    /// consecutive refused lines and must stop: the same rule for [`Shell::execute`] and
+    /// [`Shell::run_script`], so that a line-by-line driver stops where a script run does.
+    fn refused_limit_reached(&self) -> bool {
+        self.refused.1 >= REFUSED_LIMIT && !self.interactive
     }
 
     /// Runs one line. An `ajou` shell appends what it prints on standard error to `staged`
@@ -225,7 +245,7 @@ impl Shell {
             out.flush()?;
             err.flush()?;
         }
-        if self.refused.1 >= REFUSED_LIMIT && !self.interactive {
+        if self.refused_limit_reached() {
             self.stop_refused(line_no, out, err)?;
             return Ok(Flow::Stop);
         }
