@@ -34,7 +34,7 @@ impl Kernel {
             Some((_, phys)) => phys,
             None => match self.readable(pid, addr) {
                 Some(e) => {
-                    self.tlb.fill(pid, addr, e);
+                    self.fill_or_record(pid, addr, e, false);
                     PhysAddr::from_parts(e.frame(), addr.page_offset())
                 }
                 None => return Err(self.read_fault(pid, addr)),
@@ -58,9 +58,7 @@ impl Kernel {
             Some((e, phys)) if e.flags().contains(PteFlags::WRITE) => phys,
             _ => {
                 let e = self.writable(pid, addr)?;
-                if e.flags().contains(PteFlags::READ) {
-                    self.tlb.fill(pid, addr, e);
-                }
+                self.fill_or_record(pid, addr, e, true);
                 PhysAddr::from_parts(e.frame(), addr.page_offset())
             }
         };
@@ -94,14 +92,65 @@ impl Kernel {
         let addr = vpn.start_address();
         match access {
             Access::Read => match self.readable(pid, addr) {
-                Some(e) => Ok(e.frame()),
+                Some(e) => {
+                    if self.profile.format.is_general() {
+                        self.record_access(pid, addr, false);
+                    }
+                    Ok(e.frame())
+                }
                 None => Err(self.read_fault(pid, addr)),
             },
-            Access::Write => Ok(self.writable(pid, addr)?.frame()),
+            Access::Write => {
+                let e = self.writable(pid, addr)?;
+                if self.profile.format.is_general() {
+                    self.record_access(pid, addr, true);
+                }
+                Ok(e.frame())
+            }
         }
     }
 
     /// The entry for a read of `addr`, if it is allowed without a fault.
+    /// After a walk that allowed the access: a course machine caches the readable entry in
+    /// the TLB; a general machine instead records the access in the entry's accessed and dirty
+    /// bits, every time (the TLB is bypassed so that no access escapes them).
+    #[inline]
+    fn fill_or_record(&mut self, pid: Pid, addr: VirtAddr, e: Pte, write: bool) {
+        if self.profile.format.is_general() {
+            self.record_access(pid, addr, write);
+        } else if e.flags().contains(PteFlags::READ) {
+            self.tlb.fill(pid, addr, e);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_access(&mut self, pid: Pid, addr: VirtAddr, write: bool) {
+        if let (Some(table), Some(vpn)) = (self.procs.table(pid), Vpn::containing(addr)) {
+            table.record_access(&mut self.mem.arena, vpn, write);
+        }
+    }
+
+    /// Clears the accessed and dirty bits of `pid`'s page `vpn` (a general machine's; the
+    /// course machines' entries have none) and returns the entry as it was, bits included:
+    /// how a replacement policy reads and resets them.
+    ///
+    /// # Errors
+    /// [`AccessError::NoSuchProcess`]; [`AccessError::Fault`] (nothing killed) if `vpn` is not
+    /// mapped.
+    pub fn clear_accessed_dirty(&mut self, pid: Pid, vpn: Vpn) -> Result<Pte, AccessError> {
+        let table = self.lookup(pid)?.table;
+        let flags = PteFlags::ACCESSED | PteFlags::DIRTY;
+        table.clear_flags(&mut self.mem.arena, vpn, flags).map_err(|_| {
+            AccessError::Fault(crate::Fault {
+                pid,
+                addr: vpn.start_address(),
+                reason: FaultReason::ReadUnmapped,
+                killed: false,
+            })
+        })
+    }
+
     #[inline]
     fn readable(&self, pid: Pid, addr: VirtAddr) -> Option<Pte> {
         let e = self.procs.translate(&self.mem.arena, pid, addr)?;

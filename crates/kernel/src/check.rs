@@ -27,7 +27,7 @@ pub enum InvariantError {
         /// The process.
         pid: Pid,
         /// The page.
-        vpn: u32,
+        vpn: u64,
         /// The frame.
         frame: Pfn,
     },
@@ -66,7 +66,7 @@ pub enum InvariantError {
         /// The process.
         pid: Pid,
         /// The page.
-        vpn: u32,
+        vpn: u64,
         /// Its flags.
         flags: PteFlags,
     },
@@ -87,7 +87,7 @@ pub enum InvariantError {
         /// The process.
         pid: Pid,
         /// The page.
-        vpn: u32,
+        vpn: u64,
         /// What the TLB holds.
         cached: paging::Pte,
         /// What the table holds (empty if not mapped).
@@ -139,14 +139,14 @@ impl Kernel {
             for (vpn, e) in p.table.mapped(arena) {
                 let frame = e.frame();
                 if !self.mem.user.contains(frame) {
-                    return Err(InvariantError::UserPageOutsidePool { pid, vpn: vpn.as_u32(), frame });
+                    return Err(InvariantError::UserPageOutsidePool { pid, vpn: vpn.as_u64(), frame });
                 }
                 let f = e.flags();
                 let cow_ok =
                     !f.contains(PteFlags::COW) || (f.contains(PteFlags::ORIG_WRITE) && !f.contains(PteFlags::WRITE));
                 let write_ok = !f.contains(PteFlags::WRITE) || f.contains(PteFlags::ORIG_WRITE);
                 if !cow_ok || !write_ok {
-                    return Err(InvariantError::Flags { pid, vpn: vpn.as_u32(), flags: f });
+                    return Err(InvariantError::Flags { pid, vpn: vpn.as_u64(), flags: f });
                 }
                 mapped[frame.index()] += 1;
                 pages += 1;
@@ -177,11 +177,11 @@ impl Kernel {
             }
         }
         for (pid, vpn, cached, frame) in self.tlb.entries() {
-            let actual = u32::try_from(vpn)
-                .ok()
-                .and_then(|v| self.procs.table(pid)?.translate(arena, paging::Vpn::new(v)))
+            let actual = self
+                .procs
+                .table(pid)
+                .and_then(|t| t.translate(arena, paging::Vpn::from_u64(vpn)))
                 .unwrap_or(paging::Pte::EMPTY);
-            let vpn = u32::try_from(vpn).unwrap_or(u32::MAX);
             let wrong_frame = frame != u64::from(cached.frame().as_u32());
             if cached != actual || !cached.flags().contains(PteFlags::READ) || wrong_frame {
                 return Err(InvariantError::StaleTlb { pid, vpn, cached, actual });

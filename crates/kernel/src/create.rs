@@ -30,7 +30,7 @@ impl SegmentSizes {
     /// The pages to map, in increasing VPN order, each with its permissions.
     fn pages(&self, space: u64) -> impl Iterator<Item = (Vpn, Perm)> {
         let page = PAGE_SIZE as u64;
-        let vpn = move |addr: u64| Vpn::new((addr / page) as u32);
+        let vpn = move |addr: u64| Vpn::from_u64(addr / page);
         let code_end = self.code;
         let ro_end = code_end + self.ro_data;
         let rw_end = ro_end + self.rw_data;
@@ -70,19 +70,7 @@ impl SegmentSizes {
 
 /// How many table frames a table of `format` needs to map `vpns` (given in increasing order).
 pub(crate) fn tables_needed(format: Format, vpns: impl Iterator<Item = Vpn>) -> u32 {
-    if !format.has_directory() {
-        return 1;
-    }
-    let mut leaves = 0;
-    let mut last = None;
-    for v in vpns {
-        let d = format.dir_index(v);
-        if last != Some(d) {
-            leaves += 1;
-            last = Some(d);
-        }
-    }
-    1 + leaves
+    format.tables_for(vpns)
 }
 
 impl Kernel {
@@ -143,7 +131,7 @@ impl Kernel {
             }
         }
         for (chunk_index, chunk) in data.chunks(PAGE_SIZE).enumerate() {
-            let vpn = Vpn::new(chunk_index as u32);
+            let vpn = Vpn::from_u64(chunk_index as u64);
             if let Some(e) = table.translate(&self.mem.arena, vpn) {
                 if let Ok(frame) = self.mem.arena.frame_mut(e.frame()) {
                     frame[..chunk.len()].copy_from_slice(chunk);

@@ -89,6 +89,9 @@ impl Kernel {
     /// maps the same frame, whose map count goes up by one. Entries whose own permission is
     /// writable lose `WRITE` and gain `COW` in both tables; read-only entries stay as they are.
     fn share_cow(&mut self, parent: PageTable, child: PageTable) -> bool {
+        if parent.format().is_general() {
+            return self.share_cow_general(parent, child);
+        }
         // An entry is shared copy-on-write when it is present and its own permission is writable.
         const SHARED: u32 = PteFlags::PRESENT.bits() | PteFlags::ORIG_WRITE.bits();
         let counts = &mut self.mem.map_counts;
@@ -116,6 +119,23 @@ impl Kernel {
     /// Eager copy: `child` is a copy of the parent's tables; every present entry gets the
     /// lowest free user frame, in increasing page order, with the page's bytes copied into it.
     /// A page that was shared copy-on-write in the parent is simply writable in the child.
+    /// [`Kernel::share_cow`] for a general format, whose entries are not [`Pte`]s: the same
+    /// rule, entry by entry through the table's calls.
+    fn share_cow_general(&mut self, parent: PageTable, child: PageTable) -> bool {
+        let entries: Vec<_> = parent.mapped(&self.mem.arena).collect();
+        let mut ok = true;
+        for (vpn, e) in entries {
+            let f = e.flags();
+            if f.contains(PteFlags::ORIG_WRITE) {
+                let shared = (f - PteFlags::WRITE) | PteFlags::COW;
+                ok &= parent.protect(&mut self.mem.arena, vpn, shared).is_ok();
+                ok &= child.protect(&mut self.mem.arena, vpn, shared).is_ok();
+            }
+            ok &= self.mem.map_counts.increment(e.frame()).is_ok();
+        }
+        ok
+    }
+
     fn copy_eagerly(&mut self, child: PageTable) -> bool {
         let entries: Vec<_> = child.mapped(&self.mem.arena).collect();
         let mut done = 0;

@@ -60,10 +60,10 @@ pub use error::{
     UnmapPageError,
 };
 pub use machine::{Kernel, SwitchOutcome};
-pub use paging::{LeafTable, Pte, PteFlags, VirtAddr, Vpn};
+pub use paging::{Format, LeafTable, MachineFormat, Preset, Pte, PteFlags, VirtAddr, Vpn};
 pub use phys::{PAGE_SIZE, Pfn, PoolKind};
 pub use process::{Pid, Process};
-pub use profile::{FaultAction, ForkPolicy, Perm, Profile};
+pub use profile::{FaultAction, ForkPolicy, MAX_MACHINE_MEMORY, MIN_MACHINE_MEMORY, MachineError, Perm, Profile};
 pub use stats::{Counters, MachineStats, ProcessStats};
 
 #[cfg(test)]

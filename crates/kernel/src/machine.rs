@@ -212,11 +212,9 @@ impl Kernel {
 /// mappings); they are ignored so that teardown always completes, and `check` reports the
 /// inconsistency.
 pub(crate) fn release_address_space(mem: &mut PhysMemory, table: PageTable) {
-    for leaf in table.leaves(&mem.arena) {
-        for e in leaf.entries.iter().filter(|e| e.is_present()) {
-            if let Ok(0) = mem.map_counts.decrement(e.frame()) {
-                let _ = mem.user.deallocate_frame(e.frame());
-            }
+    for (_, e) in table.mapped(&mem.arena) {
+        if let Ok(0) = mem.map_counts.decrement(e.frame()) {
+            let _ = mem.user.deallocate_frame(e.frame());
         }
     }
     let _ = table.free(&mem.arena, &mut mem.kernel);

@@ -19,7 +19,7 @@ pub(crate) fn map_fresh(mem: &mut PhysMemory, table: PageTable, vpn: Vpn, perm: 
         return Err(match e {
             MapError::AlreadyMapped { vpn, frame } => MapPageError::AlreadyMapped { vpn, frame },
             MapError::VpnOutOfRange { vpn, vpn_count } => MapPageError::VpnOutOfRange { vpn, vpn_count },
-            MapError::TableFrame(_) | MapError::FrameTooLarge(_) | MapError::Memory(_) => {
+            MapError::TableFrame(_) | MapError::FrameTooLarge(_) | MapError::Memory(_) | MapError::General(_) => {
                 MapPageError::OutOfMemory { pool: PoolKind::Kernel }
             }
         });
@@ -119,17 +119,8 @@ impl Kernel {
         if let Some(v) = vpns.clone().find(|&v| table.translate(&self.mem.arena, v).is_some()) {
             return Err(self.fault(pid, v.start_address(), FaultReason::AlreadyAllocated).into());
         }
-        // Only a two-level table can lack a leaf for the range; a single-level one is all leaf.
-        let format = table.format();
-        let new_leaves = if format.has_directory() {
-            let existing: Vec<usize> = table.leaves(&self.mem.arena).map(|l| l.dir_index).collect();
-            let mut dirs: Vec<usize> = vpns.clone().map(|v| format.dir_index(v)).collect();
-            dirs.dedup();
-            dirs.retain(|d| !existing.contains(d));
-            dirs.len() as u32
-        } else {
-            0
-        };
+        // A single-level table is all leaf; others may lack tables for the range.
+        let new_leaves = table.tables_needed(&self.mem.arena, vpns.clone());
         for (pool, needed) in [(PoolKind::Kernel, new_leaves), (PoolKind::User, count)] {
             let free = self.mem.pool(pool).free_count();
             if free < needed {
@@ -183,9 +174,9 @@ impl Kernel {
             let first_bad = VirtAddr::new(addr.as_u64().max(space));
             return Err(self.fault(pid, first_bad, FaultReason::OutOfRange).into());
         }
-        let first = (addr.as_u64() / PAGE_SIZE as u64) as u32;
+        let first = addr.as_u64() / PAGE_SIZE as u64;
         let count = if end > space { 0 } else { count };
-        Ok((first..first.saturating_add(count)).map(Vpn::new))
+        Ok((first..first.saturating_add(u64::from(count))).map(Vpn::from_u64))
     }
 
     pub(crate) fn adjust_pages(&mut self, pid: Pid, delta: i64) {

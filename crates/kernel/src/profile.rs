@@ -3,6 +3,23 @@
 use paging::{Format, PteFlags};
 use phys::{MemoryLayout, PAGE_SIZE};
 
+/// The most memory a general machine can have: 4 GiB, the frames a kernel [`paging::Pte`]
+/// can name (2^20 of 4 KiB).
+pub const MAX_MACHINE_MEMORY: u64 = 1 << 32;
+/// The least: 64 KiB, so that both pools have a few frames.
+pub const MIN_MACHINE_MEMORY: u64 = 16 * PAGE_SIZE as u64;
+
+/// A general machine that cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MachineError {
+    /// The memory size is not a whole number of 4 KiB frames or is out of range.
+    #[error("a machine's memory is a multiple of 4 KiB from 64 KiB to 4 GiB, not {bytes} bytes")]
+    Memory {
+        /// The size asked for.
+        bytes: u64,
+    },
+}
+
 /// How `fork` gives the child its memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ForkPolicy {
@@ -91,8 +108,34 @@ impl Profile {
         boot_process: true,
     };
 
-    /// Bytes in one address space: pages the format maps times the page size.
+    /// A machine of any general `format` (see [`Format::general`]) with `memory` bytes of RAM,
+    /// running the `mtl458` rules: the first quarter of the frames holds page tables, the rest
+    /// processes' pages; at most 100 processes; eager fork until changed; kill on an illegal
+    /// access; no process at boot. A process's address space is the format's lower half
+    /// ([`Profile::address_space_size`]).
+    ///
+    /// # Errors
+    /// [`MachineError::Memory`] for a size that is not 64 KiB ..= 4 GiB in whole frames.
+    pub fn machine(name: &'static str, format: Format, memory: u64) -> Result<Profile, MachineError> {
+        if !(MIN_MACHINE_MEMORY..=MAX_MACHINE_MEMORY).contains(&memory) || memory % PAGE_SIZE as u64 != 0 {
+            return Err(MachineError::Memory { bytes: memory });
+        }
+        let frames = (memory / PAGE_SIZE as u64) as u32;
+        let tables = frames / 4;
+        Ok(Profile {
+            name,
+            memory: MemoryLayout { frames, kernel: 0..tables, user: tables..frames },
+            format,
+            max_processes: Some(100),
+            fork_policy: ForkPolicy::Eager,
+            on_fault: FaultAction::Kill,
+            boot_process: false,
+        })
+    }
+
+    /// Bytes in one address space: pages the format maps times the page size (a general
+    /// machine's: its lower half, where processes live).
     pub fn address_space_size(&self) -> u64 {
-        u64::from(self.format.vpn_count()) * PAGE_SIZE as u64
+        self.format.vpns().saturating_mul(PAGE_SIZE as u64)
     }
 }

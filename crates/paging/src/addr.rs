@@ -5,19 +5,34 @@ use core::fmt;
 use phys::{PAGE_SHIFT, PAGE_SIZE};
 
 /// A virtual page number: page `n` covers addresses `n * PAGE_SIZE .. (n + 1) * PAGE_SIZE`.
+///
+/// 52 bits are enough for any 64-bit address; the course machines' numbers fit in 10.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Vpn(u32);
+pub struct Vpn(u64);
 
 impl Vpn {
     /// Page number `n`. Whether a table format can hold it is checked where it is used.
     #[inline]
     pub const fn new(n: u32) -> Self {
+        Vpn(n as u64)
+    }
+
+    /// Page number `n`, any width (the pages of a 48- or 57-bit address space).
+    #[inline]
+    pub const fn from_u64(n: u64) -> Self {
         Vpn(n)
     }
 
-    /// The page number as an integer.
+    /// The page number's low 32 bits: the whole number on the course machines, whose VPNs
+    /// are at most 10 bits. Use [`Vpn::as_u64`] for a general machine's.
     #[inline]
     pub const fn as_u32(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// The page number.
+    #[inline]
+    pub const fn as_u64(self) -> u64 {
         self.0
     }
 
@@ -27,17 +42,17 @@ impl Vpn {
         self.0 as usize
     }
 
-    /// The page that contains `addr`, if its number fits in 32 bits.
+    /// The page that contains `addr`. Always `Some` (kept an `Option` for callers written
+    /// when page numbers had 32 bits).
     #[inline]
     pub const fn containing(addr: VirtAddr) -> Option<Self> {
-        let n = addr.0 >> PAGE_SHIFT;
-        if n <= u32::MAX as u64 { Some(Vpn(n as u32)) } else { None }
+        Some(Vpn(addr.0 >> PAGE_SHIFT))
     }
 
     /// The address of the page's first byte.
     #[inline]
     pub const fn start_address(self) -> VirtAddr {
-        VirtAddr((self.0 as u64) << PAGE_SHIFT)
+        VirtAddr(self.0 << PAGE_SHIFT)
     }
 }
 
@@ -109,7 +124,7 @@ mod tests {
         assert_eq!(a.page_offset(), 1);
         assert!(!a.is_page_aligned());
         assert!(Vpn::new(10).start_address().is_page_aligned());
-        assert_eq!(Vpn::containing(VirtAddr::new(u64::MAX)), None);
+        assert_eq!(Vpn::containing(VirtAddr::new(u64::MAX)), Some(Vpn::from_u64(u64::MAX >> 12)));
         assert_eq!(format!("{:?}", Vpn::new(16)), "Vpn(0x10)");
         assert_eq!(VirtAddr::new(4096).to_string(), "0x1000");
     }

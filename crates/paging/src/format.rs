@@ -1,23 +1,33 @@
-//! Table formats: how a VPN splits into a directory index and a leaf index.
+//! Table formats: how a VPN splits into a directory index and a leaf index (the course
+//! machines' tables of [`Pte`]s), or any machine's [`MachineFormat`] with 4 KiB pages.
 
-use phys::PAGE_SIZE;
+use phys::{PAGE_SHIFT, PAGE_SIZE};
 
-use crate::{Pte, Vpn};
+use crate::{MachineFormat, Pte, Vpn};
 
 /// The most index bits one level can have: a table is one frame of 4-byte entries.
 const MAX_LEVEL_BITS: u8 = (PAGE_SIZE / size_of::<Pte>()).trailing_zeros() as u8;
 
 /// The shape of a page table.
 ///
-/// A VPN is `dir_bits + leaf_bits` wide. With `dir_bits == 0` the table has one level: the
-/// root frame is the leaf. Otherwise the root is a directory of `2^dir_bits` entries, each
-/// pointing to a leaf table of `2^leaf_bits` entries. Each table occupies one frame; a table
-/// with fewer entries than a frame holds uses the frame's first entries.
+/// A course format: a VPN is `dir_bits + leaf_bits` wide. With `dir_bits == 0` the table has
+/// one level: the root frame is the leaf. Otherwise the root is a directory of `2^dir_bits`
+/// entries, each pointing to a leaf table of `2^leaf_bits` entries. Each table occupies one
+/// frame; a table with fewer entries than a frame holds uses the frame's first entries.
+///
+/// A general format ([`Format::general`]) wraps a [`MachineFormat`] with 4 KiB pages: its
+/// tables are walked by the general walker, and [`crate::PageTable`] translates between its
+/// entries and [`Pte`]s, so that the kernel runs every machine through the same calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Format {
+    /// `GENERAL` for a general format, so that the walker tells the shapes apart by two bytes.
     dir_bits: u8,
     leaf_bits: u8,
+    general: Option<MachineFormat>,
 }
+
+/// The `dir_bits` and `leaf_bits` of a general format: no course format has them.
+const GENERAL: u8 = u8::MAX;
 
 /// A format that cannot be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -31,13 +41,50 @@ pub enum FormatError {
     /// A leaf level of zero bits.
     #[error("a leaf level needs at least one index bit")]
     EmptyLeaf,
+    /// A general format for the kernel needs the kernel's page size.
+    #[error("the kernel runs machines of 4 KiB pages, not {page_size} bytes")]
+    PageSize {
+        /// The format's page size.
+        page_size: u64,
+    },
+    /// A general format for the kernel needs software bits for copy-on-write.
+    #[error("the entry layout has no software bits for copy-on-write")]
+    NoSoftwareBits,
 }
 
 impl Format {
     /// The `mtl458` table: one level of 1,024 entries (10 bits), one frame per process.
-    pub const MTL458: Format = Format { dir_bits: 0, leaf_bits: 10 };
+    pub const MTL458: Format = Format { dir_bits: 0, leaf_bits: 10, general: None };
     /// The `ajou` table: 16 x 16, two levels of 4 bits each.
-    pub const AJOU: Format = Format { dir_bits: 4, leaf_bits: 4 };
+    pub const AJOU: Format = Format { dir_bits: 4, leaf_bits: 4, general: None };
+
+    /// Any machine's format, for the kernel: 4 KiB pages (the kernel's frames) and software
+    /// bits for copy-on-write. Its leaves are base pages, mapped with the user bit set.
+    ///
+    /// # Errors
+    /// [`FormatError::PageSize`], [`FormatError::NoSoftwareBits`].
+    pub const fn general(format: MachineFormat) -> Result<Self, FormatError> {
+        let page_size = format.geometry().page_size();
+        if page_size != PAGE_SIZE as u64 || format.geometry().page_shift() as u32 != PAGE_SHIFT {
+            return Err(FormatError::PageSize { page_size });
+        }
+        if format.layout().cow.is_none() || format.layout().orig_write.is_none() {
+            return Err(FormatError::NoSoftwareBits);
+        }
+        Ok(Format { dir_bits: GENERAL, leaf_bits: GENERAL, general: Some(format) })
+    }
+
+    /// The machine format of a general format; `None` for a course format.
+    #[inline]
+    pub const fn machine(&self) -> Option<&MachineFormat> {
+        self.general.as_ref()
+    }
+
+    /// Whether this is a general format, walked by the general walker.
+    #[inline]
+    pub const fn is_general(self) -> bool {
+        self.dir_bits == GENERAL
+    }
 
     /// A single-level table with `bits` index bits.
     ///
@@ -62,13 +109,14 @@ impl Format {
         if leaf_bits == 0 {
             return Err(FormatError::EmptyLeaf);
         }
-        Ok(Format { dir_bits, leaf_bits })
+        Ok(Format { dir_bits, leaf_bits, general: None })
     }
 
-    /// Whether the root is a directory (two levels) rather than the only leaf.
+    /// Whether the root is a directory (two levels) rather than the only leaf. A general
+    /// format has no course directory: false.
     #[inline]
     pub const fn has_directory(self) -> bool {
-        self.dir_bits != 0
+        self.dir_bits != 0 && !self.is_general()
     }
 
     /// Directory index bits (0 for a single-level table).
@@ -83,15 +131,26 @@ impl Format {
         self.leaf_bits
     }
 
-    /// Bits in a VPN.
+    /// Bits in a VPN (a general format's: of its lower half, where processes live).
     #[inline]
     pub const fn vpn_bits(self) -> u8 {
-        self.dir_bits + self.leaf_bits
+        match &self.general {
+            Some(g) => (g.lower_half_end().trailing_zeros() - PAGE_SHIFT) as u8,
+            None => self.dir_bits + self.leaf_bits,
+        }
+    }
+
+    /// How many VPNs the format maps: `2^vpn_bits`, saturated at `u32::MAX` for a general
+    /// format with more (see [`Format::vpns`]).
+    #[inline]
+    pub const fn vpn_count(self) -> u32 {
+        let n = self.vpns();
+        if n > u32::MAX as u64 { u32::MAX } else { n as u32 }
     }
 
     /// How many VPNs the format maps: `2^vpn_bits`.
     #[inline]
-    pub const fn vpn_count(self) -> u32 {
+    pub const fn vpns(self) -> u64 {
         1 << self.vpn_bits()
     }
 
@@ -110,7 +169,7 @@ impl Format {
     /// Whether `vpn` is inside the format's range.
     #[inline]
     pub const fn contains(self, vpn: Vpn) -> bool {
-        vpn.as_u32() < self.vpn_count()
+        vpn.as_u64() < self.vpns()
     }
 
     /// The directory index of `vpn` (always 0 for a single-level table).
@@ -128,7 +187,7 @@ impl Format {
     /// The VPN at `leaf` of the leaf table at directory index `dir`.
     #[inline]
     pub const fn vpn(self, dir: usize, leaf: usize) -> Vpn {
-        Vpn::new((dir << self.leaf_bits | leaf) as u32)
+        Vpn::from_u64((dir << self.leaf_bits | leaf) as u64)
     }
 }
 
@@ -146,6 +205,23 @@ mod tests {
         assert_eq!((Format::AJOU.dir_index(v), Format::AJOU.leaf_index(v)), (3, 5));
         assert_eq!(Format::AJOU.vpn(3, 5), v);
         assert_eq!(Format::MTL458.dir_index(Vpn::new(1023)), 0);
+    }
+
+    #[test]
+    fn general_formats_need_4k_pages_and_software_bits() {
+        let x = Format::general(crate::Preset::X86_64.format()).unwrap();
+        assert!(x.is_general() && !x.has_directory());
+        assert_eq!((x.vpn_bits(), x.vpns(), x.vpn_count()), (35, 1 << 35, u32::MAX));
+        assert!(x.contains(Vpn::from_u64((1 << 35) - 1)) && !x.contains(Vpn::from_u64(1 << 35)));
+        assert_eq!(Format::general(crate::Preset::Sv32.format()).map(Format::vpns), Ok(1 << 20));
+        let mut layout = *crate::Preset::X86_64.format().layout();
+        layout.cow = None;
+        let f = MachineFormat::new(*crate::Preset::X86_64.format().geometry(), layout, true).unwrap();
+        assert_eq!(Format::general(f), Err(FormatError::NoSoftwareBits));
+        let small = crate::Geometry::new(&[4, 4], 8, 4).unwrap();
+        let f = MachineFormat::new(small, *crate::Preset::Ajou.format().layout(), false).unwrap();
+        assert_eq!(Format::general(f), Err(FormatError::PageSize { page_size: 256 }));
+        assert!(!Format::AJOU.is_general() && Format::AJOU.machine().is_none());
     }
 
     #[test]

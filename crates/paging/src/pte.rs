@@ -18,6 +18,11 @@ bitflags::bitflags! {
         const WRITE = 1 << 2;
         /// The page may be executed.
         const EXEC = 1 << 3;
+        /// The MMU has used the page since the bit was cleared: reported by general machines
+        /// whose layout has an accessed bit (x86's A is bit 5 too); the course layout has none.
+        const ACCESSED = 1 << 5;
+        /// The MMU has written the page since the bit was cleared (general machines only).
+        const DIRTY = 1 << 6;
         /// Software: the frame is shared copy-on-write; `WRITE` is clear only because of that.
         const COW = 1 << 9;
         /// Software: the page's own write permission as allocated (the framework's `private`),

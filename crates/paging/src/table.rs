@@ -7,7 +7,9 @@
 
 use phys::{AddressError, AllocError, Arena, FrameAllocator, FreeError, Pfn};
 
-use crate::{Format, FrameTooLarge, Pte, PteFlags, VirtAddr, Vpn};
+use crate::{Format, FrameTooLarge, Pte, PteFlags, VirtAddr, Vpn, general as g};
+
+mod general;
 
 /// Entries in one frame: the stride of a table in the arena's flat view of entries.
 const ENTRIES_PER_FRAME: usize = phys::PAGE_SIZE / size_of::<Pte>();
@@ -61,6 +63,9 @@ pub enum MapError {
     /// A table frame is outside the arena: the table is corrupt.
     #[error("page table is corrupt: {0}")]
     Memory(#[from] AddressError),
+    /// A general format's table refused the mapping for another reason.
+    #[error(transparent)]
+    General(g::MapError),
 }
 
 /// An existing mapping could not be changed or removed.
@@ -86,6 +91,9 @@ pub enum UnmapError {
     /// A table frame is outside the arena: the table is corrupt.
     #[error("page table is corrupt: {0}")]
     Memory(#[from] AddressError),
+    /// A general format's table refused the change for another reason.
+    #[error(transparent)]
+    General(g::UpdateError),
 }
 
 impl PageTable {
@@ -95,6 +103,9 @@ impl PageTable {
     /// [`MapError::TableFrame`] if `alloc` has no frame; [`MapError::Memory`] if it hands out a
     /// frame outside `arena`.
     pub fn new(arena: &mut Arena, alloc: &mut impl FrameAllocator, format: Format) -> Result<Self, MapError> {
+        if let Some(m) = format.machine() {
+            return general::new(arena, alloc, format, m);
+        }
         let root = new_table_frame(arena, alloc)?;
         Ok(PageTable { root, format })
     }
@@ -128,7 +139,7 @@ impl PageTable {
     /// its shifts read at run time.
     #[inline]
     pub fn translate(&self, arena: &Arena, vpn: Vpn) -> Option<Pte> {
-        translate_any(arena.view::<Pte>(), self.root, self.format, vpn)
+        translate_any(arena, arena.view::<Pte>(), self.root, self.format, vpn)
     }
 
     /// Maps `vpn` to `frame` with `flags` (plus [`PteFlags::PRESENT`]), creating the leaf table
@@ -146,6 +157,9 @@ impl PageTable {
         flags: PteFlags,
     ) -> Result<(), MapError> {
         self.check_map(vpn)?;
+        if let Some(m) = self.format.machine() {
+            return general::map(self, m, arena, alloc, vpn, frame, flags);
+        }
         let entry = Pte::new(frame, flags | PteFlags::PRESENT)?;
         let dir = self.format.dir_index(vpn);
         let leaf = match self.leaf_frame(arena, dir) {
@@ -165,6 +179,9 @@ impl PageTable {
     /// # Errors
     /// [`UnmapError::NotMapped`] if `vpn` maps nothing; [`UnmapError::VpnOutOfRange`].
     pub fn unmap(&self, arena: &mut Arena, vpn: Vpn) -> Result<Pte, UnmapError> {
+        if let Some(m) = self.format.machine() {
+            return general::unmap(self, m, arena, vpn);
+        }
         self.update(arena, vpn, |_| Ok(Pte::EMPTY))
     }
 
@@ -174,6 +191,9 @@ impl PageTable {
     /// # Errors
     /// As [`PageTable::unmap`].
     pub fn protect(&self, arena: &mut Arena, vpn: Vpn, flags: PteFlags) -> Result<Pte, UnmapError> {
+        if let Some(m) = self.format.machine() {
+            return general::remap(self, m, arena, vpn, None, flags);
+        }
         self.update(arena, vpn, |old| Ok(old.with_flags(flags | PteFlags::PRESENT)))
     }
 
@@ -183,36 +203,103 @@ impl PageTable {
     /// # Errors
     /// As [`PageTable::unmap`], and [`UnmapError::FrameTooLarge`].
     pub fn remap(&self, arena: &mut Arena, vpn: Vpn, frame: Pfn, flags: PteFlags) -> Result<Pte, UnmapError> {
+        if let Some(m) = self.format.machine() {
+            return general::remap(self, m, arena, vpn, Some(frame), flags);
+        }
         let entry = Pte::new(frame, flags | PteFlags::PRESENT)?;
         self.update(arena, vpn, |_| Ok(entry))
     }
 
-    /// The existing leaf tables, in directory order.
+    /// The MMU's record of an access to `vpn`: a general format whose layout has them gets
+    /// the accessed bit, and for a write the dirty bit, set in the page's entry (as hardware
+    /// sets them); a course format has neither, and nothing changes. Nothing happens if `vpn`
+    /// is not mapped.
+    pub fn record_access(&self, arena: &mut Arena, vpn: Vpn, write: bool) {
+        if let Some(m) = self.format.machine() {
+            let mut set = crate::EntryBits::ACCESSED;
+            if write {
+                set |= crate::EntryBits::DIRTY;
+            }
+            let set = set & m.layout().representable();
+            let va = vpn.start_address().as_u64();
+            if !set.is_empty() {
+                // Not mapped: nothing to record, as an MMU records nothing for a fault.
+                let _ = m.update(arena, u64::from(self.root.as_u32()), va, set, crate::EntryBits::empty());
+            }
+        }
+    }
+
+    /// Clears `flags` (such as [`PteFlags::ACCESSED`] and [`PteFlags::DIRTY`]) in the present
+    /// entry of `vpn`, keeping everything else. Returns the entry it had.
+    ///
+    /// # Errors
+    /// As [`PageTable::unmap`].
+    pub fn clear_flags(&self, arena: &mut Arena, vpn: Vpn, flags: PteFlags) -> Result<Pte, UnmapError> {
+        if let Some(m) = self.format.machine() {
+            let old = self.translate(arena, vpn).ok_or(UnmapError::NotMapped { vpn })?;
+            let clear = general::entry_bits(flags) & (m.layout().representable() - crate::EntryBits::USER);
+            let va = vpn.start_address().as_u64();
+            m.update(arena, u64::from(self.root.as_u32()), va, crate::EntryBits::empty(), clear)
+                .map_err(UnmapError::General)?;
+            return Ok(old);
+        }
+        self.update(arena, vpn, |old| Ok(old.with_flags(old.flags() - flags)))
+    }
+
+    /// The existing leaf tables, in directory order: course formats only (a general format's
+    /// entries are not [`Pte`]s; it has none).
     pub fn leaves<'a>(&self, arena: &'a Arena) -> impl Iterator<Item = LeafTable<'a>> + 'a {
         let this = *self;
-        (0..self.format.dir_entries()).filter_map(move |dir| {
+        let dirs = if self.format.is_general() { 0 } else { self.format.dir_entries() };
+        (0..dirs).filter_map(move |dir| {
             let frame = this.leaf_frame(arena, dir)?;
             let entries = &arena.frame_as::<Pte>(frame).ok()?[..this.format.leaf_entries()];
             Some(LeafTable { dir_index: dir, first_vpn: this.format.vpn(dir, 0), frame, entries })
         })
     }
 
-    /// Every present entry with its VPN, in VPN order.
+    /// Every present entry with its VPN, in VPN order (a general format's huge page appears
+    /// once, at its first VPN).
     pub fn mapped<'a>(&self, arena: &'a Arena) -> impl Iterator<Item = (Vpn, Pte)> + 'a {
         let format = self.format;
-        self.leaves(arena).flat_map(move |leaf| {
-            leaf.entries
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.is_present())
-                .map(move |(i, &e)| (format.vpn(leaf.dir_index, i), e))
-        })
+        let general = self.format.machine().map(|m| general::mapped(self, m, arena)).unwrap_or_default();
+        self.leaves(arena)
+            .flat_map(move |leaf| {
+                leaf.entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.is_present())
+                    .map(move |(i, &e)| (format.vpn(leaf.dir_index, i), e))
+            })
+            .chain(general)
     }
 
-    /// Every frame the table occupies: the root, then the leaves in directory order.
+    /// Every frame the table occupies: the root, then the leaves in directory order (a
+    /// general format's: the root, then each table before those below it).
     pub fn table_frames<'a>(&self, arena: &'a Arena) -> impl Iterator<Item = Pfn> + 'a {
+        let general: Vec<Pfn> = match self.format.machine() {
+            Some(m) => {
+                m.table_frames(arena, u64::from(self.root.as_u32())).into_iter().map(|f| Pfn::new(f as u32)).collect()
+            }
+            None => Vec::new(),
+        };
         let root = self.format.has_directory().then_some(self.root);
-        root.into_iter().chain(self.leaves(arena).map(|l| l.frame))
+        root.into_iter().chain(self.leaves(arena).map(|l| l.frame)).chain(general)
+    }
+
+    /// How many table frames mapping `vpns` (in increasing order) would add to the table: the
+    /// leaves (course two-level) or tables at any level (general) that do not exist yet.
+    pub fn tables_needed(&self, arena: &Arena, vpns: impl Iterator<Item = Vpn>) -> u32 {
+        if let Some(m) = self.format.machine() {
+            return general::tables_needed(m, Some((arena, self.root)), vpns);
+        }
+        if !self.format.has_directory() {
+            return 0;
+        }
+        let mut dirs: Vec<usize> = vpns.map(|v| self.format.dir_index(v)).collect();
+        dirs.dedup();
+        dirs.retain(|&d| self.leaf_frame(arena, d).is_none());
+        dirs.len() as u32
     }
 
     /// Calls `f` with each existing leaf table's first VPN and its entries, mutably.
@@ -220,6 +307,9 @@ impl PageTable {
     /// # Errors
     /// [`AddressError`] if a table frame is outside the arena (a corrupt table).
     pub fn leaves_mut(&self, arena: &mut Arena, mut f: impl FnMut(Vpn, &mut [Pte])) -> Result<(), AddressError> {
+        if self.format.is_general() {
+            return Ok(());
+        }
         for dir in 0..self.format.dir_entries() {
             if let Some(frame) = self.leaf_frame(arena, dir) {
                 let entries = &mut arena.frame_as_mut::<Pte>(frame)?[..self.format.leaf_entries()];
@@ -235,6 +325,10 @@ impl PageTable {
     /// # Errors
     /// [`MapError::TableFrame`] if `alloc` runs out; the frames already taken are given back.
     pub fn duplicate(&self, arena: &mut Arena, alloc: &mut impl FrameAllocator) -> Result<PageTable, MapError> {
+        if let Some(m) = self.format.machine() {
+            let root = m.duplicate(arena, alloc, u64::from(self.root.as_u32())).map_err(general::map_error)?;
+            return Ok(PageTable { root: Pfn::new(root as u32), format: self.format });
+        }
         let copy = PageTable { root: new_table_frame(arena, alloc)?, format: self.format };
         if !self.format.has_directory() {
             arena.copy_frame(self.root, copy.root)?;
@@ -256,6 +350,7 @@ impl PageTable {
 
     /// Calls `f` with the entries of each leaf of `self` and the leaf at the same directory
     /// index of `other`, both mutably, where both exist (as after [`PageTable::duplicate`]).
+    /// Course formats only: a general format has no such leaves, and `f` is not called.
     ///
     /// # Errors
     /// [`AddressError`] if a table frame is outside the arena, or both tables share a leaf.
@@ -266,7 +361,8 @@ impl PageTable {
         mut f: impl FnMut(Vpn, &mut [Pte], &mut [Pte]),
     ) -> Result<(), AddressError> {
         let n = self.format.leaf_entries().min(other.format.leaf_entries());
-        for dir in 0..self.format.dir_entries().min(other.format.dir_entries()) {
+        let dirs = if self.format.is_general() || other.format.is_general() { 0 } else { self.format.dir_entries() };
+        for dir in 0..dirs.min(other.format.dir_entries()) {
             if let (Some(a), Some(b)) = (self.leaf_frame(arena, dir), other.leaf_frame(arena, dir)) {
                 let (ea, eb) = arena.frame_pair_as_mut::<Pte>(a, b)?;
                 f(self.format.vpn(dir, 0), &mut ea[..n], &mut eb[..n]);
@@ -282,6 +378,9 @@ impl PageTable {
     /// [`FreeError`] if `alloc` refuses a frame (it is not the allocator the table came from).
     /// Every frame is still offered; the first error is returned.
     pub fn free(self, arena: &Arena, alloc: &mut impl FrameAllocator) -> Result<(), FreeError> {
+        if let Some(m) = self.format.machine() {
+            return m.free_tables(arena, alloc, u64::from(self.root.as_u32()));
+        }
         let leaves: Vec<Pfn> =
             if self.format.has_directory() { self.leaves(arena).map(|l| l.frame).collect() } else { Vec::new() };
         let mut result = Ok(());
@@ -324,15 +423,21 @@ impl PageTable {
         }
     }
 
+    fn check_update(&self, vpn: Vpn) -> Result<(), UnmapError> {
+        if self.format.contains(vpn) {
+            Ok(())
+        } else {
+            Err(UnmapError::VpnOutOfRange { vpn, vpn_count: self.format.vpn_count() })
+        }
+    }
+
     fn update(
         &self,
         arena: &mut Arena,
         vpn: Vpn,
         f: impl FnOnce(Pte) -> Result<Pte, UnmapError>,
     ) -> Result<Pte, UnmapError> {
-        if !self.format.contains(vpn) {
-            return Err(UnmapError::VpnOutOfRange { vpn, vpn_count: self.format.vpn_count() });
-        }
+        self.check_update(vpn)?;
         let leaf = self.leaf_frame(arena, self.format.dir_index(vpn)).ok_or(UnmapError::NotMapped { vpn })?;
         let slot = &mut arena.frame_as_mut::<Pte>(leaf)?[self.format.leaf_index(vpn)];
         let old = *slot;
@@ -360,7 +465,8 @@ pub struct Walker {
 impl Walker {
     /// The walker for tables of `format`.
     pub const fn new(format: Format) -> Self {
-        Walker { flat_vpns: if format.has_directory() { 0 } else { format.vpn_count() }, format }
+        let flat = !format.has_directory() && !format.is_general();
+        Walker { flat_vpns: if flat { format.vpn_count() } else { 0 }, format }
     }
 
     /// The format it walks.
@@ -381,25 +487,30 @@ impl Walker {
             let e = *all.get(root.index() * ENTRIES_PER_FRAME + page as usize)?;
             return e.is_present().then_some(e);
         }
-        translate_any(all, root, self.format, Vpn::containing(addr)?)
+        translate_any(arena, all, root, self.format, Vpn::containing(addr)?)
     }
 }
 
-/// The walk for any format, with the two machines' formats compiled for their constants.
+/// The walk for any format, with the two machines' formats compiled for their constants. The
+/// shapes are told apart by the two index widths alone (a general format has widths no course
+/// format has), so that the course machines pay two byte compares.
 #[inline]
-fn translate_any(all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte> {
-    match format {
-        Format::MTL458 => walk(all, root, Format::MTL458, vpn),
-        Format::AJOU => walk(all, root, Format::AJOU, vpn),
-        format => walk_any(all, root, format, vpn),
+fn translate_any(arena: &Arena, all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte> {
+    match (format.dir_bits(), format.leaf_bits()) {
+        (0, 10) => walk(all, root, Format::MTL458, vpn),
+        (4, 4) => walk(all, root, Format::AJOU, vpn),
+        _ => walk_any(arena, all, root, format, vpn),
     }
 }
 
-/// [`walk`] with the format's shifts read at run time: out of line, so that callers' loops do
-/// not carry its code and registers for formats no shipped machine has.
+/// [`walk`] with the format's shifts read at run time, or the general walker: out of line, so
+/// that callers' loops do not carry its code and registers for formats no course machine has.
 #[inline(never)]
-fn walk_any(all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte> {
-    walk(all, root, format, vpn)
+fn walk_any(arena: &Arena, all: &[Pte], root: Pfn, format: Format, vpn: Vpn) -> Option<Pte> {
+    match format.machine() {
+        Some(m) => general::translate(m, arena, root, vpn),
+        None => walk(all, root, format, vpn),
+    }
 }
 
 /// The walk behind [`translate_any`]: `all` is the arena as one slice of entries. Always inlined,

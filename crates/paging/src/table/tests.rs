@@ -237,3 +237,46 @@ proptest! {
         run_against_model(Format::two_level(dir, leaf).unwrap(), ops)?;
     }
 }
+
+#[test]
+fn a_general_format_runs_through_the_same_calls() {
+    let mut m = PhysMemory::new(MemoryLayout { frames: 64, kernel: 0..40, user: 40..64 }).unwrap();
+    let format = Format::general(crate::Preset::X86_64.format()).unwrap();
+    let t = PageTable::new(&mut m.arena, &mut m.kernel, format).unwrap();
+    let high = Vpn::from_u64((1 << 35) - 1); // the last page of the lower half
+    let vpns = [Vpn::new(0), Vpn::new(1), high];
+    assert_eq!(t.tables_needed(&m.arena, vpns.into_iter()), 6);
+    assert_eq!(format.tables_for(vpns.into_iter()), 7);
+    for (i, v) in vpns.into_iter().enumerate() {
+        t.map(&mut m.arena, &mut m.kernel, v, Pfn::new(50 + i as u32), RW | PteFlags::ORIG_WRITE).unwrap();
+    }
+    assert_eq!(t.table_frames(&m.arena).count(), 7);
+    assert_eq!(t.tables_needed(&m.arena, vpns.into_iter()), 0);
+    let e = t.translate(&m.arena, high).unwrap();
+    assert_eq!((e.frame(), e.flags()), (Pfn::new(52), PteFlags::PRESENT | RW | PteFlags::ORIG_WRITE));
+    let w = Walker::new(format);
+    assert_eq!(w.translate(&m.arena, t.root(), high.start_address()).map(Pte::frame), Some(Pfn::new(52)));
+    assert_eq!(w.translate(&m.arena, t.root(), VirtAddr::new(1 << 47)), None);
+    assert_eq!(
+        t.map(&mut m.arena, &mut m.kernel, Vpn::new(1), Pfn::new(60), RW),
+        Err(MapError::AlreadyMapped { vpn: Vpn::new(1), frame: Pfn::new(51) })
+    );
+    assert!(matches!(
+        t.map(&mut m.arena, &mut m.kernel, Vpn::from_u64(1 << 35), Pfn::new(60), RW),
+        Err(MapError::VpnOutOfRange { .. })
+    ));
+    let cow = PteFlags::READ | PteFlags::COW | PteFlags::ORIG_WRITE;
+    t.protect(&mut m.arena, Vpn::new(1), cow).unwrap();
+    assert_eq!(t.translate(&m.arena, Vpn::new(1)).unwrap().flags(), PteFlags::PRESENT | cow);
+    let copy = t.duplicate(&mut m.arena, &mut m.kernel).unwrap();
+    t.remap(&mut m.arena, Vpn::new(1), Pfn::new(61), RW).unwrap();
+    assert_eq!(copy.translate(&m.arena, Vpn::new(1)).unwrap().frame(), Pfn::new(51));
+    assert_eq!(t.unmap(&mut m.arena, Vpn::new(1)).map(Pte::frame), Ok(Pfn::new(61)));
+    assert_eq!(t.unmap(&mut m.arena, Vpn::new(1)), Err(UnmapError::NotMapped { vpn: Vpn::new(1) }));
+    let listed: Vec<_> = copy.mapped(&m.arena).map(|(v, e)| (v, e.frame())).collect();
+    assert_eq!(listed, [(Vpn::new(0), Pfn::new(50)), (Vpn::new(1), Pfn::new(51)), (high, Pfn::new(52))]);
+    assert_eq!(t.leaves(&m.arena).count(), 0);
+    copy.free(&m.arena, &mut m.kernel).unwrap();
+    t.free(&m.arena, &mut m.kernel).unwrap();
+    assert_eq!(m.kernel.free_count(), 40);
+}
