@@ -102,6 +102,9 @@ pub struct Scenario {
     pub profile: Profile,
     /// How the shell is started (`# run:` header).
     pub run: RunOptions,
+    /// A general machine (`# machine: NAME` in the header: a preset or a machine file,
+    /// relative to the workspace root) instead of `profile`.
+    pub machine: Option<String>,
     /// The expected files without their extension: `dir/NAME` for `dir/NAME.stdout` and so on.
     pub expected_stem: PathBuf,
 }
@@ -317,7 +320,8 @@ fn vm_scenario(root: &Path, script: &Path) -> anyhow::Result<Scenario> {
         None => path_profile(&shown).unwrap_or(Profile::Ajou),
     };
     let run = header_run(script)?;
-    Ok(Scenario { script: script.to_path_buf(), shown, profile, run, expected_stem: script.with_extension("") })
+    let machine = header_value(script, "machine:")?;
+    Ok(Scenario { script: script.to_path_buf(), shown, profile, run, machine, expected_stem: script.with_extension("") })
 }
 
 fn suite_case(root: &Path, suite: &Path, case: &Path) -> anyhow::Result<Scenario> {
@@ -336,7 +340,15 @@ fn suite_case(root: &Path, suite: &Path, case: &Path) -> anyhow::Result<Scenario
     };
     let name = case.file_name().unwrap_or_default();
     let run = header_run(case)?;
-    Ok(Scenario { script: case.to_path_buf(), shown, profile, run, expected_stem: suite.join("expected").join(name) })
+    let machine = header_value(case, "machine:")?;
+    Ok(Scenario {
+        script: case.to_path_buf(),
+        shown,
+        profile,
+        run,
+        machine,
+        expected_stem: suite.join("expected").join(name),
+    })
 }
 
 /// The profile a `# profile: NAME` comment names among the script's leading blank and comment
@@ -365,6 +377,24 @@ pub fn header_profile_of(text: &[u8]) -> anyhow::Result<Option<Profile>> {
                 Some(p) => Ok(Some(p)),
                 None => bail!("unknown profile {name:?} in the `# profile:` header (ajou or mtl458)"),
             };
+        }
+    }
+    Ok(None)
+}
+
+/// The value of a `# KEY VALUE` comment (such as `# machine: x86-64`) among the script's
+/// leading blank and comment lines.
+fn header_value(script: &Path, key: &str) -> anyhow::Result<Option<String>> {
+    let text = fs::read(script).with_context(|| format!("cannot read {}", script.display()))?;
+    for line in text.split(|&b| b == b'\n').take(HEADER_LINES) {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(comment) = line.strip_prefix(b"#") else { break };
+        let comment = String::from_utf8_lossy(comment);
+        if let Some(value) = comment.trim().strip_prefix(key) {
+            return Ok(Some(value.trim().to_owned()));
         }
     }
     Ok(None)
@@ -446,6 +476,9 @@ pub fn execute(scenario: &Scenario) -> anyhow::Result<Actual> {
     let result = panic::catch_unwind(AssertUnwindSafe(|| -> anyhow::Result<i32> {
         let machine = scenario.profile.machine();
         let input = BufReader::new(file);
+        if let Some(m) = &scenario.machine {
+            return Ok(cli::machine::run_script(m, input, Some(&scenario.shown), &mut stdout, &mut stderr)?);
+        }
         if scenario.run == RunOptions::default() {
             return Ok(cli::run_script(machine, input, Some(&scenario.shown), &mut stdout, &mut stderr)?);
         }

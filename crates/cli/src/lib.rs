@@ -22,6 +22,7 @@ mod colour;
 pub mod r#gen;
 pub mod grade;
 mod interactive;
+pub mod machine;
 mod mtl458;
 mod out;
 mod parse;
@@ -37,6 +38,7 @@ mod text;
 mod tlb;
 pub mod tracefile;
 pub mod view;
+mod walk;
 
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -105,7 +107,18 @@ impl Shell {
     /// # Errors
     /// If the machine's memory cannot be set up.
     pub fn new(machine: Machine, interactive: bool, base_dir: Option<PathBuf>) -> anyhow::Result<Shell> {
-        let kernel = Kernel::new(machine.profile())?;
+        Shell::with_profile(machine.profile(), interactive, base_dir)
+    }
+
+    /// A fresh machine of any profile: the `ajou` profile speaks the `ajou` language, every
+    /// other (`mtl458` and the general machines of `--machine`) the `mtl458` language.
+    /// `interactive` and `base_dir` as for [`Shell::new`].
+    ///
+    /// # Errors
+    /// If the machine's memory cannot be set up.
+    pub fn with_profile(profile: Profile, interactive: bool, base_dir: Option<PathBuf>) -> anyhow::Result<Shell> {
+        let machine = if profile == Profile::AJOU { Machine::Ajou } else { Machine::Mtl458 };
+        let kernel = Kernel::new(profile)?;
         Ok(Shell {
             kernel,
             machine,

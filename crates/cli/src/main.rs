@@ -56,6 +56,10 @@ struct Args {
     #[arg(long)]
     force: bool,
 
+    /// Any machine instead of a course profile: a preset, a machine file or a custom geometry.
+    #[command(flatten)]
+    machine: cli::machine::MachineArgs,
+
     /// A script of commands, one per line. Relative file names in it (mtl458 `create_ps`)
     /// are taken from the script's directory.
     script: Option<PathBuf>,
@@ -140,10 +144,14 @@ fn main() -> ExitCode {
             }
         };
     }
-    if args.tlb && args.profile != Machine::Ajou {
+    let profile = match args.machine.profile() {
+        Ok(p) => p.unwrap_or_else(|| args.profile.profile()),
+        Err(e) => Args::command().error(ErrorKind::InvalidValue, format!("{e:#}")).exit(),
+    };
+    if args.tlb && cli::machine::language(&profile) != Machine::Ajou {
         Args::command().error(ErrorKind::ArgumentConflict, "--tlb is for the ajou profile only").exit();
     }
-    let status = match run(&args) {
+    let status = match run(&args, profile) {
         Ok(status) => status,
         Err(Failed::Pipe) => status::CLOSED_PIPE,
         Err(Failed::Message(status, message)) => {
@@ -173,10 +181,10 @@ impl From<io::Error> for Failed {
     }
 }
 
-fn run(args: &Args) -> Result<u8, Failed> {
+fn run(args: &Args, profile: kernel::Profile) -> Result<u8, Failed> {
     let interactive = args.script.is_none() && io::stdin().is_terminal();
     let base = args.script.as_deref().map(cli::script_dir);
-    let mut shell = Shell::new(args.profile, interactive, base)
+    let mut shell = Shell::with_profile(profile, interactive, base)
         .map_err(|e| Failed::Message(status::UNREADABLE, format!("cannot start the machine: {e:#}")))?;
     // Without a file argument the ajou framework is in its interactive mode even when standard
     // input is a pipe (`vmsim < script`): `show` prints invalid entries too.

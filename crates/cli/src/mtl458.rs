@@ -29,6 +29,7 @@ enum Cmd {
     WriteMem,
     PrintPageTable,
     Ps,
+    Walk,
     ForkPolicy,
     Stats,
     Check,
@@ -47,6 +48,7 @@ const COMMANDS: &[(&str, Cmd, usize, usize, &str)] = &[
     ("write_mem", Cmd::WriteMem, 3, 3, "write_mem PID ADDR BYTE"),
     ("print_page_table", Cmd::PrintPageTable, 1, 2, "print_page_table PID [--valid]"),
     ("ps", Cmd::Ps, 0, 0, "ps"),
+    ("walk", Cmd::Walk, 2, 2, "walk PID ADDR"),
     ("fork_policy", Cmd::ForkPolicy, 0, 1, "fork_policy [eager|cow]"),
     ("stats", Cmd::Stats, 0, 0, "stats"),
     ("check", Cmd::Check, 0, 0, "check"),
@@ -256,6 +258,16 @@ fn run<O: Write>(sh: &mut Shell, cmd: Cmd, args: &[&[u8]], out: &mut O) -> Resul
             print_page_table(sh, pid(p)?, true, out)?;
         }
         (Cmd::Ps, []) => sh.print_ps(out)?,
+        (Cmd::Walk, [p, a]) => {
+            let (p, a) = (pid(p)?, addr(a)?);
+            match k.walk(p, a) {
+                Ok(w) => {
+                    let profile = k.profile();
+                    crate::walk::print(out, profile.name, &profile.format.machine_format(), p, a, &w)?;
+                }
+                Err(e) => return reject(e),
+            }
+        }
         (Cmd::ForkPolicy, []) => writeln!(out, "fork policy: {}", policy_name(k.fork_policy()))?,
         (Cmd::ForkPolicy, [w]) => {
             let policy = if is(w, "eager") {
@@ -324,22 +336,34 @@ fn print_page_table<O: Write>(sh: &Shell, pid: Pid, valid: bool, out: &mut O) ->
         Err(e) => return reject(e),
     };
     out.write_all(b"------ Printing page table-------\n")?;
+    if sh.kernel.profile().format.is_general() {
+        // A large address space has billions of entries: only the present ones are printed.
+        for (vpn, e) in sh.kernel.mapped(pid).into_iter().flatten() {
+            page_line(vpn.as_u64(), e, out)?;
+        }
+        return Ok(());
+    }
     for leaf in leaves {
         for (i, e) in leaf.entries.iter().enumerate() {
             if valid && !e.is_present() {
                 continue;
             }
-            let f = e.flags();
-            let bit = |flag: PteFlags| u64::from(f.contains(flag));
-            let mut l = Line::new();
-            l.text(b"Page num: ").num(u64::from(leaf.first_vpn.as_u32()) + i as u64);
-            l.text(b", frame num: ").num(u64::from(e.frame().as_u32()));
-            l.text(b", R:").num(bit(PteFlags::READ)).text(b", W:").num(bit(PteFlags::WRITE));
-            l.text(b", X:").num(bit(PteFlags::EXEC)).text(b", P").num(bit(PteFlags::PRESENT)).text(b"\n");
-            l.write_to(out)?;
+            page_line(leaf.first_vpn.as_u64() + i as u64, *e, out)?;
         }
     }
     Ok(())
+}
+
+/// One line of `print_page_table`.
+fn page_line<O: Write>(vpn: u64, e: kernel::Pte, out: &mut O) -> io::Result<()> {
+    let f = e.flags();
+    let bit = |flag: PteFlags| u64::from(f.contains(flag));
+    let mut l = Line::new();
+    l.text(b"Page num: ").num(vpn);
+    l.text(b", frame num: ").num(u64::from(e.frame().as_u32()));
+    l.text(b", R:").num(bit(PteFlags::READ)).text(b", W:").num(bit(PteFlags::WRITE));
+    l.text(b", X:").num(bit(PteFlags::EXEC)).text(b", P").num(bit(PteFlags::PRESENT)).text(b"\n");
+    l.write_to(out)
 }
 
 /// What `help` prints.
@@ -356,8 +380,10 @@ Memory:
   read_mem PID ADDR                  print the byte at ADDR as 0xHH
   write_mem PID ADDR BYTE            write BYTE (0..255) at ADDR
   print_page_table PID [--valid]     print all 1,024 page-table entries
-                                     (--valid: only the present ones)
+                                     (--valid, or a large machine: only the
+                                     present ones)
   ps                                 list the processes: pid, parent, pages
+  walk PID ADDR                      the MMU's walk of ADDR, level by level
 Machine:
   fork_policy [eager|cow]            show or set how fork copies memory
   stats                              machine statistics

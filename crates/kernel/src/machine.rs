@@ -118,6 +118,18 @@ impl Kernel {
         Ok(p.table.translate(&self.mem.arena, vpn).unwrap_or(Pte::EMPTY))
     }
 
+    /// The MMU's walk of `addr` in `pid`'s table, level by level, as the general walker makes
+    /// it on the machine's format (a course machine's too: its preset describes the same
+    /// bytes). Nothing changes: no accessed bit is set and no permission is checked.
+    ///
+    /// # Errors
+    /// [`NoSuchProcess`].
+    pub fn walk(&self, pid: Pid, addr: VirtAddr) -> Result<paging::Walk, NoSuchProcess> {
+        let table = self.lookup(pid)?.table;
+        let format = table.format().machine_format();
+        Ok(format.walk(&self.mem.arena, u64::from(table.root().as_u32()), addr.as_u64(), None))
+    }
+
     /// The existing leaf tables of `pid`, in order: what `show` and `print_page_table` print.
     ///
     /// # Errors

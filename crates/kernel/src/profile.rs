@@ -18,6 +18,22 @@ pub enum MachineError {
         /// The size asked for.
         bytes: u64,
     },
+    /// The entries' frame field cannot name every frame of the memory.
+    #[error("{frames} frames of memory need more than the entries' {bits}-bit frame field")]
+    FrameField {
+        /// Frames of memory.
+        frames: u32,
+        /// Bits of the field.
+        bits: u8,
+    },
+    /// A table of some level is larger than one page: the kernel allocates one-page tables.
+    #[error("a table of level {level} takes {bytes} bytes, more than one 4 KiB page")]
+    TableTooLarge {
+        /// The level.
+        level: usize,
+        /// Its size.
+        bytes: u64,
+    },
 }
 
 /// How `fork` gives the child its memory.
@@ -115,12 +131,23 @@ impl Profile {
     /// ([`Profile::address_space_size`]).
     ///
     /// # Errors
-    /// [`MachineError::Memory`] for a size that is not 64 KiB ..= 4 GiB in whole frames.
+    /// [`MachineError::Memory`] for a size that is not 64 KiB ..= 4 GiB in whole frames;
+    /// [`MachineError::FrameField`] if the entries cannot name every frame;
+    /// [`MachineError::TableTooLarge`] if a table is larger than a page.
     pub fn machine(name: &'static str, format: Format, memory: u64) -> Result<Profile, MachineError> {
         if !(MIN_MACHINE_MEMORY..=MAX_MACHINE_MEMORY).contains(&memory) || memory % PAGE_SIZE as u64 != 0 {
             return Err(MachineError::Memory { bytes: memory });
         }
         let frames = (memory / PAGE_SIZE as u64) as u32;
+        let m = format.machine_format();
+        let bits = m.layout().frame_bits;
+        if bits < 32 && u64::from(frames) > 1u64 << bits {
+            return Err(MachineError::FrameField { frames, bits });
+        }
+        let g = m.geometry();
+        if let Some(level) = (0..g.levels()).find(|&l| g.table_bytes(l) > PAGE_SIZE as u64) {
+            return Err(MachineError::TableTooLarge { level, bytes: g.table_bytes(level) });
+        }
         let tables = frames / 4;
         Ok(Profile {
             name,

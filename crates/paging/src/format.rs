@@ -80,6 +80,22 @@ impl Format {
         self.general.as_ref()
     }
 
+    /// The format as a [`MachineFormat`], for the general walker: a general format's own, or
+    /// a course format described by the course entry layout (the `ajou` and `mtl458`
+    /// presets for their formats), so that any table can be walked step by step.
+    pub fn machine_format(&self) -> MachineFormat {
+        if let Some(m) = self.general {
+            return m;
+        }
+        let bits = [self.dir_bits, self.leaf_bits];
+        let bits = if self.dir_bits == 0 { &bits[1..] } else { &bits[..] };
+        match crate::Geometry::new(bits, PAGE_SHIFT as u8, size_of::<Pte>() as u8) {
+            Ok(g) => MachineFormat::new_unchecked(g, crate::preset::COURSE, false),
+            // Unreachable: a course format's levels are 1..=10 bits, checked when it was made.
+            Err(_) => crate::Preset::Mtl458.format(),
+        }
+    }
+
     /// Whether this is a general format, walked by the general walker.
     #[inline]
     pub const fn is_general(self) -> bool {
@@ -222,6 +238,14 @@ mod tests {
         let f = MachineFormat::new(small, *crate::Preset::Ajou.format().layout(), false).unwrap();
         assert_eq!(Format::general(f), Err(FormatError::PageSize { page_size: 256 }));
         assert!(!Format::AJOU.is_general() && Format::AJOU.machine().is_none());
+    }
+
+    #[test]
+    fn course_formats_describe_themselves_as_their_presets() {
+        assert_eq!(Format::AJOU.machine_format(), crate::Preset::Ajou.format());
+        assert_eq!(Format::MTL458.machine_format(), crate::Preset::Mtl458.format());
+        let x = crate::Preset::Sv39.format();
+        assert_eq!(Format::general(x).unwrap().machine_format(), x);
     }
 
     #[test]

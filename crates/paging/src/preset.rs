@@ -58,7 +58,7 @@ const fn geometry(bits: &[u8], entry_bytes: u8) -> Geometry {
 }
 
 /// The course machines' entry: P 0, R 1, W 2, X 3, software 9 and 10, frame 12..31.
-const COURSE: EntryLayout = EntryLayout {
+pub(crate) const COURSE: EntryLayout = EntryLayout {
     valid: 0,
     read: PermBit::Set(1),
     write: PermBit::Set(2),
