@@ -321,7 +321,14 @@ fn vm_scenario(root: &Path, script: &Path) -> anyhow::Result<Scenario> {
     };
     let run = header_run(script)?;
     let machine = header_value(script, "machine:")?;
-    Ok(Scenario { script: script.to_path_buf(), shown, profile, run, machine, expected_stem: script.with_extension("") })
+    Ok(Scenario {
+        script: script.to_path_buf(),
+        shown,
+        profile,
+        run,
+        machine,
+        expected_stem: script.with_extension(""),
+    })
 }
 
 fn suite_case(root: &Path, suite: &Path, case: &Path) -> anyhow::Result<Scenario> {
