@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use replay::{PolicyKind, ReplayOptions, TlbConfig};
+use replay::{Options, ReplayOptions, Spec, TlbConfig};
 
 use crate::tracefile::{Progress, TraceArgs, open};
 
@@ -20,9 +20,10 @@ pub struct Args {
     #[arg(long, short = 'n')]
     pub frames: usize,
 
-    /// Replacement policy: fifo, lru, opt, clock, second, sfifo:P.
+    /// Replacement policy: fifo, lru, opt, clock, second, sfifo:P, or any other of
+    /// `docs/policies.md` (nru, aging, wsclock, lfu, mru, random, sieve, 2q; default options).
     #[arg(long, short = 'a', default_value = "lru")]
-    pub policy: PolicyKind,
+    pub policy: Spec,
 
     /// A TLB in front: ENTRIES, or ENTRIES,WAYS (set-associative, LRU in a set; default fully
     /// associative).
@@ -62,6 +63,7 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     let options = ReplayOptions {
         frames: args.frames,
         policy: args.policy,
+        policy_options: Options::default(),
         page_size: args.trace.page_size,
         straddle: args.trace.straddle,
         tlb: args.tlb,
@@ -84,7 +86,7 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
             "trace": args.trace.trace.display().to_string(),
             "format": format.name(),
             "compression": opened.compression.name(),
-            "policy": args.policy.name(),
+            "policy": args.policy.to_string(),
             "frames": args.frames,
             "page_size": args.trace.page_size,
             "straddle": args.trace.straddle,

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use replay::PolicyKind;
+use replay::Spec;
 
 use crate::tracefile::{Progress, TraceArgs, open, parse_frames};
 
@@ -19,7 +19,7 @@ pub struct Args {
 
     /// Policies, comma-separated: fifo, lru, opt, clock, second, sfifo:P.
     #[arg(long, default_value = "fifo,lru,clock,opt", value_delimiter = ',')]
-    pub policies: Vec<PolicyKind>,
+    pub policies: Vec<Spec>,
 
     /// Frame counts: `4,8,16`, a range `1..16`, or a doubling `4,8,...,1024`.
     #[arg(long, default_value = "4,8,...,1024")]
@@ -66,7 +66,7 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     writeln!(out, "{} references, {} distinct pages; page faults:", sweep.references, sweep.distinct_pages)?;
     write!(out, "{:>8}", "frames")?;
     for p in &sweep.policies {
-        write!(out, " {:>12}", p.name())?;
+        write!(out, " {:>12}", p.to_string())?;
     }
     writeln!(out)?;
     let anomalies = sweep.anomalies();

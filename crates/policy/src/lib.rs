@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 mod list;
+mod pagemap;
 pub mod policies;
 mod refs;
 mod sim;
@@ -116,5 +117,40 @@ pub trait Policy {
     /// The clock hand, for the policies that have one.
     fn hand(&self) -> Option<Frame> {
         None
+    }
+}
+
+/// A boxed policy is a policy: what [`Simulator::new`] runs when the policy is chosen at run
+/// time.
+impl<P: Policy + ?Sized> Policy for Box<P> {
+    #[inline]
+    fn hit(&mut self, frame: Frame, r: Ref, bits: &mut dyn FrameBits) {
+        (**self).hit(frame, r, bits);
+    }
+    #[inline]
+    fn insert(&mut self, frame: Frame, r: Ref, bits: &mut dyn FrameBits) {
+        (**self).insert(frame, r, bits);
+    }
+    #[inline]
+    fn victim(&mut self, r: Ref, bits: &mut dyn FrameBits) -> Frame {
+        (**self).victim(r, bits)
+    }
+    #[inline]
+    fn evict(&mut self, frame: Frame) {
+        (**self).evict(frame);
+    }
+    #[inline]
+    fn remove(&mut self, frame: Frame) {
+        (**self).remove(frame);
+    }
+    #[inline]
+    fn tick(&mut self, r: Ref, bits: &mut dyn FrameBits) {
+        (**self).tick(r, bits);
+    }
+    fn note(&self, frame: Frame, bits: &dyn FrameBits) -> Option<FrameNote> {
+        (**self).note(frame, bits)
+    }
+    fn hand(&self) -> Option<Frame> {
+        (**self).hand()
     }
 }

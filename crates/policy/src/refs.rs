@@ -4,7 +4,7 @@
 use crate::Page;
 
 /// One reference of a string: a page, read or written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Reference {
     /// The page referenced.
     pub page: Page,

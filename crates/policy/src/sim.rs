@@ -1,9 +1,9 @@
 //! The uniform driver: decides hit or miss, fills free frames lowest first, asks the policy
 //! for a victim when none is free, plays the MMU's R and M bits, and counts.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeSet;
 
+use crate::pagemap::PageMap;
 use crate::{BuildError, Frame, FrameBits, FrameNote, Options, Page, Policy, Ref, Reference, Spec, build};
 
 /// The R and M bits of every frame, as the driver's MMU keeps them.
@@ -94,36 +94,23 @@ pub struct Step {
     pub victim: Option<(Page, bool)>,
 }
 
-/// A fast hasher for page numbers (a multiply, as rustc's FxHash): pages are not adversarial
-/// keys here, and SipHash would dominate a reference's cost.
-#[derive(Default)]
-struct PageHasher(u64);
-
-impl Hasher for PageHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type PageMap<V> = HashMap<Page, V, BuildHasherDefault<PageHasher>>;
-type PageSet = HashSet<Page, BuildHasherDefault<PageHasher>>;
-
 /// Runs references through one policy over a fixed number of frames.
-pub struct Simulator {
-    policy: Box<dyn Policy>,
+///
+/// `P` is the policy: a `Box<dyn Policy>` by default (any policy chosen at run time, from
+/// [`Simulator::new`]), or one policy type ([`Simulator::with`]) so that its calls are
+/// inlined into the driver's loop, as a trace replay wants.
+pub struct Simulator<P = Box<dyn Policy>> {
+    policy: P,
     bits: Bits,
     pages: Vec<Option<Page>>,
-    resident: PageMap<Frame>,
-    seen: PageSet,
-    free: BTreeSet<usize>,
+    /// Page -> frame index of every resident page.
+    resident: PageMap<u32>,
+    /// Every page referenced so far (a fault on one of them is major).
+    seen: PageMap<()>,
+    /// Frames `filled..` have never held a page.
+    filled: usize,
+    /// Frames below `filled` emptied by [`Simulator::remove`].
+    freed: BTreeSet<usize>,
     time: u64,
     stats: Stats,
 }
@@ -140,35 +127,56 @@ impl Simulator {
 
     /// A machine of `frames` empty frames under a policy built elsewhere.
     pub fn with_policy(policy: Box<dyn Policy>, frames: usize) -> Simulator {
+        Simulator::with(policy, frames)
+    }
+}
+
+impl<P: Policy> Simulator<P> {
+    /// A machine of `frames` empty frames under `policy`, which must have been built for
+    /// `frames` frames.
+    pub fn with(policy: P, frames: usize) -> Simulator<P> {
         Simulator {
             policy,
             bits: Bits::new(frames),
             pages: vec![None; frames],
-            resident: PageMap::default(),
-            seen: PageSet::default(),
-            free: (0..frames).collect(),
+            resident: PageMap::new(),
+            seen: PageMap::new(),
+            filled: 0,
+            freed: BTreeSet::new(),
             time: 0,
             stats: Stats::default(),
         }
     }
 
+    /// The lowest free frame, taken.
+    fn take_free(&mut self) -> Option<usize> {
+        if let Some(f) = self.freed.pop_first() {
+            return Some(f);
+        }
+        (self.filled < self.pages.len()).then(|| {
+            self.filled += 1;
+            self.filled - 1
+        })
+    }
+
     /// Makes one reference.
     pub fn access(&mut self, reference: Reference) -> Step {
         let r = Ref { page: reference.page, time: self.time, write: reference.write };
-        let step = if let Some(&f) = self.resident.get(&r.page) {
+        let step = if let Some(f) = self.resident.get(r.page) {
+            let f = Frame(f as usize);
             self.stats.hits += 1;
             self.bits.touch(f, r.write);
             self.policy.hit(f, r, &mut self.bits);
             Step { reference, time: r.time, hit: true, frame: f, victim: None }
         } else {
             self.stats.faults += 1;
-            if self.seen.insert(r.page) {
+            if self.seen.insert(r.page, ()).is_none() {
                 self.stats.minor_faults += 1;
             } else {
                 self.stats.major_faults += 1;
                 self.stats.disk_reads += 1;
             }
-            let (f, victim) = match self.free.pop_first() {
+            let (f, victim) = match self.take_free() {
                 Some(f) => (Frame(f), None),
                 None => {
                     let f = self.policy.victim(r, &mut self.bits);
@@ -185,13 +193,14 @@ impl Simulator {
                     self.policy.evict(f);
                     let old = self.pages[f.0].take();
                     if let Some(old) = old {
-                        self.resident.remove(&old);
+                        self.resident.remove(old);
                     }
                     (f, old.map(|p| (p, dirty)))
                 }
             };
             self.pages[f.0] = Some(r.page);
-            self.resident.insert(r.page, f);
+            // A frame index fits in u32: a machine of 2^32 frames would not fit in memory.
+            self.resident.insert(r.page, f.0 as u32);
             self.bits.load(f, r.write);
             self.policy.insert(f, r, &mut self.bits);
             Step { reference, time: r.time, hit: false, frame: f, victim }
@@ -205,10 +214,11 @@ impl Simulator {
     /// Frees the frame of `page` outside replacement (the page is unmapped); false if it was
     /// not resident.
     pub fn remove(&mut self, page: Page) -> bool {
-        let Some(f) = self.resident.remove(&page) else { return false };
+        let Some(f) = self.resident.remove(page) else { return false };
+        let f = Frame(f as usize);
         self.policy.remove(f);
         self.pages[f.0] = None;
-        self.free.insert(f.0);
+        self.freed.insert(f.0);
         true
     }
 

@@ -87,23 +87,30 @@ impl fmt::Display for Spec {
 /// A policy name that is not one of [`Spec`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown policy `{0}` (fifo, lru, opt, clock, second, nru, aging, wsclock, lfu, mru, random, sfifo:P with P in 0..100, sieve, 2q)"
+    "unknown policy `{0}` (fifo, lru, opt, clock, second, nru, aging, wsclock, lfu, mru, random, sfifo:P with P in 0..=100, sieve, 2q)"
 )]
 pub struct SpecError(pub String);
 
 impl FromStr for Spec {
     type Err = SpecError;
 
+    /// A name as [`Display`](fmt::Display) writes it, in any case; `min` is `opt` (Belady's
+    /// name for it), and `sfifo:P` takes P in 0..=100 (`sfifo:100` is LRU: the secondary is
+    /// capped at n - 1 frames, and a primary of one frame holds the most recent page).
     fn from_str(s: &str) -> Result<Spec, SpecError> {
-        let all = Spec::ALL;
-        if let Some(p) = s.strip_prefix("sfifo:") {
+        let lower = s.to_ascii_lowercase();
+        if let Some(p) = lower.strip_prefix("sfifo:") {
             return match p.parse::<u8>() {
-                Ok(p) if p < 100 => Ok(Spec::SegmentedFifo(p)),
+                Ok(p) if p <= 100 => Ok(Spec::SegmentedFifo(p)),
                 _ => Err(SpecError(s.to_owned())),
             };
         }
-        all.into_iter()
-            .find(|spec| !matches!(spec, Spec::SegmentedFifo(_)) && spec.to_string() == s)
+        if lower == "min" {
+            return Ok(Spec::Opt);
+        }
+        Spec::ALL
+            .into_iter()
+            .find(|spec| !matches!(spec, Spec::SegmentedFifo(_)) && spec.to_string() == lower)
             .ok_or_else(|| SpecError(s.to_owned()))
     }
 }
@@ -190,7 +197,9 @@ mod tests {
             assert_eq!(spec.to_string().parse::<Spec>(), Ok(spec));
         }
         assert_eq!("sfifo:0".parse::<Spec>(), Ok(Spec::SegmentedFifo(0)));
-        for bad in ["LRU", "sfifo", "sfifo:100", "sfifo:-1", "sfifo:x", "arc", ""] {
+        assert_eq!("sfifo:100".parse::<Spec>(), Ok(Spec::SegmentedFifo(100)));
+        assert_eq!(("LRU".parse::<Spec>(), "min".parse::<Spec>()), (Ok(Spec::Lru), Ok(Spec::Opt)));
+        for bad in ["sfifo", "sfifo:101", "sfifo:-1", "sfifo:x", "arc", "belady", ""] {
             assert!(bad.parse::<Spec>().is_err(), "{bad}");
         }
     }

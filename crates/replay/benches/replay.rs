@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::io::Write;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use replay::{PolicyKind, ReplayOptions};
+use replay::{Options, ReplayOptions, Spec};
 use trace::{FormatChoice, ReadOptions, TraceReader};
 
 const RECORDS: usize = 1_000_000;
@@ -31,10 +31,17 @@ fn trace_text() -> Vec<u8> {
     out
 }
 
-fn replay_file(path: &std::path::Path, policy: PolicyKind) -> u64 {
+fn replay_file(path: &std::path::Path, policy: Spec) -> u64 {
     let (_, text) = trace::decompress(File::open(path).unwrap()).unwrap();
     let mut reader = TraceReader::new(text, FormatChoice::Auto, ReadOptions::default()).unwrap();
-    let options = ReplayOptions { frames: 64, policy, page_size: 4096, straddle: false, tlb: None };
+    let options = ReplayOptions {
+        frames: 64,
+        policy,
+        policy_options: Options::default(),
+        page_size: 4096,
+        straddle: false,
+        tlb: None,
+    };
     replay::replay_trace(&mut reader, &options, &mut |_| {}).unwrap().counts.page_faults
 }
 
@@ -51,14 +58,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("replay_1M_rw");
     g.throughput(Throughput::Elements(RECORDS as u64));
     g.sample_size(10);
-    g.bench_function("lru64_plain", |b| b.iter(|| black_box(replay_file(&plain, PolicyKind::Lru))));
-    g.bench_function("lru64_gzip", |b| b.iter(|| black_box(replay_file(&gz, PolicyKind::Lru))));
-    g.bench_function("opt64_plain", |b| b.iter(|| black_box(replay_file(&plain, PolicyKind::Opt))));
+    g.bench_function("lru64_plain", |b| b.iter(|| black_box(replay_file(&plain, Spec::Lru))));
+    g.bench_function("lru64_gzip", |b| b.iter(|| black_box(replay_file(&gz, Spec::Lru))));
+    g.bench_function("opt64_plain", |b| b.iter(|| black_box(replay_file(&plain, Spec::Opt))));
     g.bench_function("sweep_4x9", |b| {
         let (_, text) = trace::decompress(File::open(&plain).unwrap()).unwrap();
         let mut reader = TraceReader::new(text, FormatChoice::Auto, ReadOptions::default()).unwrap();
         let (refs, _) = replay::page_refs(&mut reader, 4096, false, &mut |_| {}).unwrap();
-        let policies = [PolicyKind::Fifo, PolicyKind::Lru, PolicyKind::Clock, PolicyKind::Opt];
+        let policies = [Spec::Fifo, Spec::Lru, Spec::Clock, Spec::Opt];
         let sizes = [4, 8, 16, 32, 64, 128, 256, 512, 1024];
         b.iter(|| black_box(replay::sweep::sweep(&refs, &policies, &sizes).unwrap().cells.len()));
     });

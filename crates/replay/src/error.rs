@@ -6,6 +6,9 @@ pub enum ReplayError {
     /// Reading the trace failed (the trace error names the line).
     #[error(transparent)]
     Trace(#[from] trace::TraceError),
+    /// Policy options no policy can run with (a period of 0).
+    #[error(transparent)]
+    Policy(#[from] policy::BuildError),
     /// `--frames 0`.
     #[error("the number of frames must be at least 1")]
     NoFrames,

@@ -7,11 +7,15 @@
 //! nothing is flushed at the end; a disk write is a dirty eviction; a disk read is a fault
 //! (every fault brings its page in from disk in a pure reference replay).
 //!
+//! The policies and the driver are the `policy` crate's (one implementation of each rule,
+//! as `docs/policies.md` states them); this crate turns trace records into page references,
+//! counts what a replay reports, and adds the TLB model, stack distances and sweeps.
+//!
 //! ```
-//! use replay::{Memory, PolicyKind, PageRef};
+//! use replay::{PageRef, Spec};
 //! // Belady's string under FIFO with 3 frames: 9 faults.
 //! let refs: Vec<PageRef> = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5].map(|p| PageRef::read(p)).to_vec();
-//! let counts = replay::simulate(&refs, PolicyKind::Fifo, 3).unwrap();
+//! let counts = replay::simulate(&refs, Spec::Fifo, 3).unwrap();
 //! assert_eq!(counts.page_faults, 9);
 //! ```
 #![forbid(unsafe_code)]
@@ -19,7 +23,6 @@
 pub mod cs1550;
 mod error;
 mod memory;
-pub mod policy;
 mod refs;
 pub mod stack;
 pub mod sweep;
@@ -27,6 +30,9 @@ mod tlb;
 
 pub use error::ReplayError;
 pub use memory::{Counts, MAX_FRAMES, Memory, Sink, simulate, simulate_with, streaming};
-pub use policy::PolicyKind;
+pub use policy::{OptTies, Options, Spec};
 pub use refs::{Kinds, PageRef, ReplayOptions, TraceSummary, page_refs, replay_trace};
 pub use tlb::{Tlb, TlbConfig, TlbCounts};
+
+#[cfg(test)]
+mod tests;

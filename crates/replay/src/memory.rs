@@ -1,12 +1,11 @@
-//! The driver: N frames, a page-to-frame map, and a [`Policy`] that picks victims. The same
-//! driver runs every policy, so that they differ only in their choice of victim.
+//! N page frames under a policy: the `policy` crate's [`Simulator`] (the one driver and the
+//! one implementation of every policy), a TLB model in front when asked, and the counts a
+//! trace replay reports.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use policy::policies::{clock::Clock, fifo::Fifo, lru::Lru, opt::Opt, sfifo::SegmentedFifo};
+use policy::{Options, Policy, Reference, Simulator, Spec, Stats};
 
 use crate::error::ReplayError;
-use crate::policy::{self, Policy, PolicyKind};
-use crate::refs::PageRef;
 use crate::tlb::{Tlb, TlbConfig, TlbCounts};
 
 /// The most frames a replay keeps tables for (2^26 frames: 256 GiB of 4 KiB pages).
@@ -25,118 +24,63 @@ pub struct Counts {
     pub evictions_clean: u64,
     /// Evictions of a written page (each one a disk write).
     pub evictions_dirty: u64,
-    /// Pages read from disk: every fault, in a pure reference replay.
+    /// Pages read from disk: every fault, in a pure reference replay (a traced program's
+    /// pages all come from somewhere: its file, or swap).
     pub disk_reads: u64,
     /// Pages written to disk: the dirty evictions (nothing is flushed at the end).
     pub disk_writes: u64,
 }
 
-/// A cheap multiplicative hash for page numbers (not for untrusted keys' denial of service:
-/// a trace is the user's own input and a slow table only slows their own run).
-#[derive(Default)]
-struct PageHasher(u64);
-
-impl Hasher for PageHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+impl Counts {
+    /// A replay's counts from the driver's statistics: the same, but every fault is a disk
+    /// read (the driver counts only major faults as reads).
+    #[must_use]
+    pub fn from_stats(s: &Stats) -> Counts {
+        Counts {
+            references: s.references,
+            hits: s.hits,
+            page_faults: s.faults,
+            evictions_clean: s.clean_evictions,
+            evictions_dirty: s.dirty_evictions,
+            disk_reads: s.faults,
+            disk_writes: s.disk_writes,
         }
-    }
-    fn write_u64(&mut self, n: u64) {
-        // The high bits of a product are well mixed; hashbrown takes its control byte from the
-        // top and its bucket from the bottom, so fold them together.
-        let h = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = h ^ (h >> 29);
     }
 }
 
-/// N page frames under one policy `P`.
+/// `frames` frames under policy `P`, with an optional TLB in front.
 pub struct Memory<P> {
-    map: HashMap<u64, u32, BuildHasherDefault<PageHasher>>,
-    pages: Vec<u64>,
-    dirty: Vec<bool>,
-    used: usize,
-    policy: P,
+    sim: Simulator<P>,
     tlb: Option<Tlb>,
-    t: u64,
-    counts: Counts,
 }
 
 impl<P: Policy> Memory<P> {
-    /// `frames` empty frames under `policy`, with a TLB in front if `tlb` is given.
+    /// `frames` empty frames under `policy` (built for `frames` frames), with a TLB in front
+    /// if `tlb` is given.
     ///
     /// # Errors
     /// [`ReplayError::NoFrames`], [`ReplayError::TooManyFrames`], [`ReplayError::TlbShape`].
     pub fn new(frames: usize, policy: P, tlb: Option<TlbConfig>) -> Result<Self, ReplayError> {
         check_frames(frames)?;
-        Ok(Memory {
-            map: HashMap::with_capacity_and_hasher(frames.min(1 << 20), BuildHasherDefault::default()),
-            pages: vec![0; frames],
-            dirty: vec![false; frames],
-            used: 0,
-            policy,
-            tlb: tlb.map(Tlb::new).transpose()?,
-            t: 0,
-            counts: Counts::default(),
-        })
+        Ok(Memory { sim: Simulator::with(policy, frames), tlb: tlb.map(Tlb::new).transpose()? })
     }
 
-    /// References `page` (a write if `write`): a hit, or a fault that loads the page into the
-    /// next free frame or, memory being full, into the policy's victim's frame.
+    /// References `page` (a write if `write`).
     #[inline]
     pub fn access(&mut self, page: u64, write: bool) {
-        let t = self.t;
-        self.t += 1;
-        self.counts.references += 1;
-        if let Some(&f) = self.map.get(&page) {
-            let f = f as usize;
-            self.counts.hits += 1;
-            self.dirty[f] |= write;
-            self.policy.hit(f, t);
-        } else {
-            self.fault(page, write, t);
-        }
-        // The TLB only counts: a TLB hit is always a resident page, because an evicted page's
-        // entry is dropped in `fault` before the new page's translation is looked up here.
+        let step = self.sim.access(Reference { page, write });
+        // The TLB only counts: an evicted page's entry is dropped before the new page's
+        // translation is looked up, so a TLB hit is always a resident page.
         if let Some(tlb) = &mut self.tlb {
+            if let Some((old, _)) = step.victim {
+                tlb.invalidate(old);
+            }
             tlb.access(page);
         }
     }
 
-    #[cold]
-    fn fault(&mut self, page: u64, write: bool, t: u64) {
-        self.counts.page_faults += 1;
-        self.counts.disk_reads += 1;
-        let f = if self.used < self.pages.len() {
-            self.used += 1;
-            self.used - 1
-        } else {
-            let v = self.policy.victim(t);
-            let old = self.pages[v];
-            self.map.remove(&old);
-            if let Some(tlb) = &mut self.tlb {
-                tlb.invalidate(old);
-            }
-            if self.dirty[v] {
-                self.counts.evictions_dirty += 1;
-                self.counts.disk_writes += 1;
-            } else {
-                self.counts.evictions_clean += 1;
-            }
-            v
-        };
-        self.pages[f] = page;
-        self.dirty[f] = write;
-        // The frame index fits: frames <= MAX_FRAMES < 2^32.
-        self.map.insert(page, f as u32);
-        self.policy.loaded(f, t);
-    }
-
     /// References every page of `refs` in order.
-    pub fn run(&mut self, refs: &[PageRef]) {
+    pub fn run(&mut self, refs: &[Reference]) {
         for r in refs {
             self.access(r.page, r.write);
         }
@@ -145,7 +89,7 @@ impl<P: Policy> Memory<P> {
     /// The counts so far.
     #[must_use]
     pub fn counts(&self) -> Counts {
-        self.counts
+        Counts::from_stats(&self.sim.stats())
     }
 
     /// The TLB's counts, if there is a TLB.
@@ -154,10 +98,10 @@ impl<P: Policy> Memory<P> {
         self.tlb.as_ref().map(Tlb::counts)
     }
 
-    /// The resident pages by frame (frames not yet used are left out).
+    /// The driver, to look at its frames.
     #[must_use]
-    pub fn resident(&self) -> &[u64] {
-        &self.pages[..self.used]
+    pub fn simulator(&self) -> &Simulator<P> {
+        &self.sim
     }
 }
 
@@ -175,7 +119,7 @@ pub(crate) fn check_frames(frames: usize) -> Result<(), ReplayError> {
 /// object-safe face so that a streaming replay pays one dynamic call a batch, not a reference.
 pub trait Sink {
     /// References every page of `refs` in order.
-    fn feed(&mut self, refs: &[PageRef]);
+    fn feed(&mut self, refs: &[Reference]);
     /// The counts so far.
     fn counts(&self) -> Counts;
     /// The TLB's counts, if there is a TLB.
@@ -183,62 +127,68 @@ pub trait Sink {
 }
 
 impl<P: Policy> Sink for Memory<P> {
-    fn feed(&mut self, refs: &[PageRef]) {
+    fn feed(&mut self, refs: &[Reference]) {
         self.run(refs);
     }
     fn counts(&self) -> Counts {
-        self.counts
+        Memory::counts(self)
     }
     fn tlb_counts(&self) -> Option<TlbCounts> {
         Memory::tlb_counts(self)
     }
 }
 
-/// A memory of `frames` frames under `kind`, for streaming; `None` for [`PolicyKind::Opt`],
-/// which needs the whole reference string first ([`simulate_with`]).
+/// A memory of `frames` frames under `spec`, for streaming; `None` for [`Spec::Opt`], which
+/// needs the whole reference string first ([`simulate_with`]). The common policies are
+/// monomorphised (their calls inlined into the loop); the others run boxed.
 ///
 /// # Errors
-/// As [`Memory::new`].
+/// As [`Memory::new`], and [`ReplayError::Policy`] for options no policy can run with.
 pub fn streaming(
-    kind: PolicyKind,
+    spec: Spec,
     frames: usize,
+    options: &Options,
     tlb: Option<TlbConfig>,
 ) -> Result<Option<Box<dyn Sink>>, ReplayError> {
     check_frames(frames)?;
-    Ok(Some(match kind {
-        PolicyKind::Fifo => Box::new(Memory::new(frames, policy::Fifo::new(frames), tlb)?),
-        PolicyKind::Lru => Box::new(Memory::new(frames, policy::Lru::new(frames), tlb)?),
-        PolicyKind::Clock => Box::new(Memory::new(frames, policy::Clock::new(frames, true), tlb)?),
-        PolicyKind::Second => Box::new(Memory::new(frames, policy::Clock::new(frames, false), tlb)?),
-        PolicyKind::Sfifo { percent } => Box::new(Memory::new(frames, policy::Sfifo::new(frames, percent), tlb)?),
-        PolicyKind::Opt => return Ok(None),
+    Ok(Some(match spec {
+        Spec::Fifo => Box::new(Memory::new(frames, Fifo::new(frames), tlb)?),
+        Spec::Lru => Box::new(Memory::new(frames, Lru::new(frames), tlb)?),
+        Spec::Clock => Box::new(Memory::new(frames, Clock::classic(frames), tlb)?),
+        Spec::Second => Box::new(Memory::new(frames, Clock::second_chance(frames), tlb)?),
+        Spec::SegmentedFifo(p) => Box::new(Memory::new(frames, SegmentedFifo::new(frames, p), tlb)?),
+        Spec::Opt => return Ok(None),
+        other => Box::new(Memory::new(frames, policy::build(other, frames, options, &[])?, tlb)?),
     }))
 }
 
-/// Replays the whole reference string `refs` through `frames` frames under `kind`.
+/// Replays the whole reference string `refs` through `frames` frames under `spec`, with the
+/// default policy options.
 ///
 /// # Errors
 /// [`ReplayError::NoFrames`], [`ReplayError::TooManyFrames`].
-pub fn simulate(refs: &[PageRef], kind: PolicyKind, frames: usize) -> Result<Counts, ReplayError> {
-    simulate_with(refs, kind, frames, None).map(|(c, _)| c)
+pub fn simulate(refs: &[Reference], spec: Spec, frames: usize) -> Result<Counts, ReplayError> {
+    simulate_with(refs, spec, frames, &Options::default(), None).map(|(c, _)| c)
 }
 
-/// [`simulate`] with an optional TLB in front.
+/// [`simulate`] with policy options and an optional TLB in front.
 ///
 /// # Errors
-/// As [`simulate`], and [`ReplayError::TlbShape`].
+/// As [`simulate`], [`ReplayError::TlbShape`] and [`ReplayError::Policy`].
 pub fn simulate_with(
-    refs: &[PageRef],
-    kind: PolicyKind,
+    refs: &[Reference],
+    spec: Spec,
     frames: usize,
+    options: &Options,
     tlb: Option<TlbConfig>,
 ) -> Result<(Counts, Option<TlbCounts>), ReplayError> {
-    if kind == PolicyKind::Opt {
-        let mut m = Memory::new(frames, policy::Opt::new(frames, policy::next_uses(refs)), tlb)?;
+    if spec == Spec::Opt {
+        check_frames(frames)?;
+        let mut m = Memory::new(frames, Opt::new(frames, refs, options.opt_ties), tlb)?;
         m.run(refs);
         return Ok((m.counts(), m.tlb_counts()));
     }
-    let mut sink = streaming(kind, frames, tlb)?.ok_or(ReplayError::NoFrames)?;
+    let mut sink = streaming(spec, frames, options, tlb)?.ok_or(ReplayError::NoFrames)?;
     sink.feed(refs);
     Ok((sink.counts(), sink.tlb_counts()))
 }

@@ -5,32 +5,16 @@ use std::io::Read;
 
 use trace::{Kind, Record, TraceReader};
 
+use policy::policies::opt::Opt;
+use policy::{Options, Reference, Spec};
+
 use crate::error::ReplayError;
-use crate::memory::{Counts, Memory, streaming};
-use crate::policy::{self, PolicyKind};
+use crate::memory::{Counts, Memory, check_frames, streaming};
 use crate::tlb::{TlbConfig, TlbCounts};
 
-/// One page reference: a page number and whether it writes (a store or a modify).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PageRef {
-    /// Virtual page number.
-    pub page: u64,
-    /// A write (dirties the page).
-    pub write: bool,
-}
-
-impl PageRef {
-    /// A read of `page`.
-    #[must_use]
-    pub fn read(page: u64) -> Self {
-        PageRef { page, write: false }
-    }
-    /// A write of `page`.
-    #[must_use]
-    pub fn write(page: u64) -> Self {
-        PageRef { page, write: true }
-    }
-}
+/// One page reference: a page number and whether it writes (a store or a modify). The
+/// `policy` crate's [`Reference`], under the name a trace replay uses.
+pub type PageRef = Reference;
 
 /// How to turn records into references and replay them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +22,9 @@ pub struct ReplayOptions {
     /// User frames, >= 1.
     pub frames: usize,
     /// The replacement policy.
-    pub policy: PolicyKind,
+    pub policy: Spec,
+    /// Its parameters (`opt`'s tie rule, `nru`'s period, ...).
+    pub policy_options: Options,
     /// Page size in bytes, a power of two (ignored for `pages` traces, whose records are pages).
     pub page_size: u64,
     /// A record that crosses a page boundary references every page it covers (`--straddle`);
@@ -156,10 +142,11 @@ pub fn replay_trace<R: Read>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<TraceSummary, ReplayError> {
     let shift = shift_of(options.page_size)?;
-    let Some(mut sink) = streaming(options.policy, options.frames, options.tlb)? else {
+    let Some(mut sink) = streaming(options.policy, options.frames, &options.policy_options, options.tlb)? else {
+        check_frames(options.frames)?;
         let (refs, kinds) = page_refs(reader, options.page_size, options.straddle, progress)?;
-        let mut m =
-            Memory::new(options.frames, policy::Opt::new(options.frames, policy::next_uses(&refs)), options.tlb)?;
+        let opt = Opt::new(options.frames, &refs, options.policy_options.opt_ties);
+        let mut m = Memory::new(options.frames, opt, options.tlb)?;
         m.run(&refs);
         return Ok(TraceSummary { kinds, reader: *reader.stats(), counts: m.counts(), tlb: m.tlb_counts() });
     };

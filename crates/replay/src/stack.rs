@@ -80,7 +80,7 @@ impl StackDistances {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{PolicyKind, simulate};
+    use crate::{Spec, simulate};
     use proptest::prelude::*;
 
     #[test]
@@ -98,7 +98,7 @@ mod tests {
         fn agrees_with_simulation(pages in proptest::collection::vec(0u64..12, 0..300), frames in 1usize..14) {
             let refs: Vec<PageRef> = pages.into_iter().map(PageRef::read).collect();
             let s = StackDistances::new(&refs);
-            prop_assert_eq!(s.lru_faults(frames), simulate(&refs, PolicyKind::Lru, frames).unwrap().page_faults);
+            prop_assert_eq!(s.lru_faults(frames), simulate(&refs, Spec::Lru, frames).unwrap().page_faults);
         }
     }
 }

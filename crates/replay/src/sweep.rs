@@ -5,9 +5,10 @@ use std::fmt::Write;
 
 use rayon::prelude::*;
 
+use policy::Spec;
+
 use crate::error::ReplayError;
 use crate::memory::{check_frames, simulate};
-use crate::policy::PolicyKind;
 use crate::refs::PageRef;
 use crate::stack::StackDistances;
 
@@ -15,7 +16,7 @@ use crate::stack::StackDistances;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cell {
     /// The policy.
-    pub policy: PolicyKind,
+    pub policy: Spec,
     /// Frames.
     pub frames: usize,
     /// Page faults (cold misses included).
@@ -34,7 +35,7 @@ pub struct Sweep {
     /// Sizes, ascending.
     pub frames: Vec<usize>,
     /// Policies, as given.
-    pub policies: Vec<PolicyKind>,
+    pub policies: Vec<Spec>,
     /// `cells[p * frames.len() + f]`.
     pub cells: Vec<Cell>,
 }
@@ -43,7 +44,7 @@ pub struct Sweep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Anomaly {
     /// The policy.
-    pub policy: PolicyKind,
+    pub policy: Spec,
     /// The smaller memory and its faults.
     pub smaller: (usize, u64),
     /// The larger memory, with more faults.
@@ -54,21 +55,19 @@ pub struct Anomaly {
 ///
 /// # Errors
 /// [`ReplayError::NoFrames`], [`ReplayError::TooManyFrames`] for a bad size.
-pub fn sweep(refs: &[PageRef], policies: &[PolicyKind], frames: &[usize]) -> Result<Sweep, ReplayError> {
+pub fn sweep(refs: &[PageRef], policies: &[Spec], frames: &[usize]) -> Result<Sweep, ReplayError> {
     let mut sizes = frames.to_vec();
     sizes.sort_unstable();
     sizes.dedup();
     for &f in &sizes {
         check_frames(f)?;
     }
-    let stack = policies.contains(&PolicyKind::Lru).then(|| StackDistances::new(refs));
-    let jobs: Vec<(PolicyKind, usize)> = policies.iter().flat_map(|&p| sizes.iter().map(move |&f| (p, f))).collect();
+    let stack = policies.contains(&Spec::Lru).then(|| StackDistances::new(refs));
+    let jobs: Vec<(Spec, usize)> = policies.iter().flat_map(|&p| sizes.iter().map(move |&f| (p, f))).collect();
     let cells = jobs
         .par_iter()
         .map(|&(policy, frames)| match (&stack, policy) {
-            (Some(s), PolicyKind::Lru) => {
-                Ok(Cell { policy, frames, page_faults: s.lru_faults(frames), disk_writes: None })
-            }
+            (Some(s), Spec::Lru) => Ok(Cell { policy, frames, page_faults: s.lru_faults(frames), disk_writes: None }),
             _ => simulate(refs, policy, frames).map(|c| Cell {
                 policy,
                 frames,
@@ -172,7 +171,7 @@ pub fn svg(sweep: &Sweep, title: &str) -> Result<String, ReplayError> {
             chart
                 .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
                 .map_err(|e| plot(&e))?
-                .label(policy.name())
+                .label(policy.to_string())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
             chart.draw_series(points.iter().map(|&xy| Circle::new(xy, 3, colour.filled()))).map_err(|e| plot(&e))?;
         }
@@ -196,12 +195,12 @@ mod tests {
     #[test]
     fn belady_anomaly_is_flagged_and_drawn() {
         let refs: Vec<PageRef> = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5].map(PageRef::read).to_vec();
-        let s = sweep(&refs, &[PolicyKind::Fifo, PolicyKind::Lru], &[4, 3, 5]).unwrap();
+        let s = sweep(&refs, &[Spec::Fifo, Spec::Lru], &[4, 3, 5]).unwrap();
         assert_eq!(s.frames, vec![3, 4, 5]);
         let fifo: Vec<u64> = s.row(0).iter().map(|c| c.page_faults).collect();
         let lru: Vec<u64> = s.row(1).iter().map(|c| c.page_faults).collect();
         assert_eq!((fifo, lru), (vec![9, 10, 5], vec![10, 8, 5]));
-        assert_eq!(s.anomalies(), vec![Anomaly { policy: PolicyKind::Fifo, smaller: (3, 9), larger: (4, 10) }]);
+        assert_eq!(s.anomalies(), vec![Anomaly { policy: Spec::Fifo, smaller: (3, 9), larger: (4, 10) }]);
         assert!(s.csv().starts_with("policy,frames,page_faults,miss_ratio,disk_writes\nfifo,3,9,0.750000,0\n"));
         let svg = svg(&s, "belady").unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("fifo"));

@@ -4,8 +4,9 @@
 //! lowest frame. A next-use pass over the whole string first (O(length)); then O(log n) per
 //! reference with an ordered set of (next use, tie rank, frame).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
+use crate::pagemap::PageMap;
 use crate::{Frame, FrameBits, OptTies, Policy, Ref, Reference};
 
 /// "Never referenced again".
@@ -26,12 +27,11 @@ impl Opt {
     /// MIN over `frames` frames for the reference string `refs`.
     pub fn new(frames: usize, refs: &[Reference], ties: OptTies) -> Opt {
         let mut next = vec![NEVER; refs.len()];
-        let mut later: HashMap<u64, u64> = HashMap::new();
+        let mut later: PageMap<u64> = PageMap::new();
         for (t, r) in refs.iter().enumerate().rev() {
-            if let Some(&n) = later.get(&r.page) {
+            if let Some(n) = later.insert(r.page, t as u64) {
                 next[t] = n;
             }
-            later.insert(r.page, t as u64);
         }
         Opt { next, ties, key: vec![None; frames], order: BTreeSet::new() }
     }

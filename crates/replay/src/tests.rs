@@ -1,9 +1,10 @@
-//! Policy tests: hand-worked strings, and every policy against a naive model written straight
-//! from its definition (lists of pages, scans for the victim).
+//! Replay counts: hand-worked strings, and the policies a course checks against a naive model
+//! written straight from their definitions (lists of pages, scans for the victim), as a replay
+//! counts them (every fault a disk read).
 
 use proptest::prelude::*;
 
-use crate::{Counts, PageRef, PolicyKind, simulate};
+use crate::{Counts, PageRef, Spec, simulate};
 
 fn reads(pages: &[u64]) -> Vec<PageRef> {
     pages.iter().map(|&p| PageRef::read(p)).collect()
@@ -48,7 +49,7 @@ fn sfifo_by_hand() {
 fn writes_are_counted_at_eviction_only() {
     // 1 frame: 1w 2 1w 1 -> faults 3; evictions: 1 (dirty), 2 (clean); 1 stays dirty unflushed.
     let r = vec![PageRef::write(1), PageRef::read(2), PageRef::write(1), PageRef::read(1)];
-    let c = simulate(&r, PolicyKind::Lru, 1).unwrap();
+    let c = simulate(&r, Spec::Lru, 1).unwrap();
     assert_eq!(
         c,
         Counts {
@@ -73,15 +74,15 @@ fn opt_ties_go_to_the_least_recently_used() {
 #[test]
 fn names() {
     for n in ["fifo", "lru", "opt", "clock", "second", "sfifo:50"] {
-        assert_eq!(n.parse::<PolicyKind>().unwrap().name(), n);
+        assert_eq!(n.parse::<Spec>().unwrap().to_string(), n);
     }
-    assert!("sfifo:101".parse::<PolicyKind>().is_err());
-    assert!("belady".parse::<PolicyKind>().is_err());
+    assert!("sfifo:101".parse::<Spec>().is_err());
+    assert!("belady".parse::<Spec>().is_err());
 }
 
 /// A naive model: a list of resident (page, dirty, loaded at, last use, R) and a victim chosen
 /// by scanning, straight from each definition.
-fn naive(refs: &[PageRef], kind: PolicyKind, n: usize) -> Counts {
+fn naive(refs: &[PageRef], kind: Spec, n: usize) -> Counts {
     #[derive(Clone, Copy)]
     struct Slot {
         page: u64,
@@ -94,7 +95,7 @@ fn naive(refs: &[PageRef], kind: PolicyKind, n: usize) -> Counts {
     let mut hand = 0;
     // sfifo: primary in load order (oldest first), secondary in recency order (oldest first).
     let s_cap = match kind {
-        PolicyKind::Sfifo { percent } => n * usize::from(percent) / 100,
+        Spec::SegmentedFifo(percent) => n * usize::from(percent) / 100,
         _ => 0,
     };
     let (mut primary, mut secondary): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
@@ -117,20 +118,20 @@ fn naive(refs: &[PageRef], kind: PolicyKind, n: usize) -> Counts {
         }
         c.page_faults += 1;
         c.disk_reads += 1;
-        let slot = Slot { page: r.page, dirty: r.write, loaded: t, last: t, r: kind != PolicyKind::Second };
+        let slot = Slot { page: r.page, dirty: r.write, loaded: t, last: t, r: kind != Spec::Second };
         if frames.len() < n {
             frames.push(slot);
         } else {
             let v = match kind {
-                PolicyKind::Fifo => (0..n).min_by_key(|&i| frames[i].loaded).unwrap(),
-                PolicyKind::Lru => (0..n).min_by_key(|&i| frames[i].last).unwrap(),
-                PolicyKind::Opt => (0..n)
+                Spec::Fifo => (0..n).min_by_key(|&i| frames[i].loaded).unwrap(),
+                Spec::Lru => (0..n).min_by_key(|&i| frames[i].last).unwrap(),
+                Spec::Opt => (0..n)
                     .max_by_key(|&i| {
                         let next = refs[t + 1..].iter().position(|x| x.page == frames[i].page).unwrap_or(usize::MAX);
                         (next, usize::MAX - frames[i].last)
                     })
                     .unwrap(),
-                PolicyKind::Clock | PolicyKind::Second => loop {
+                Spec::Clock | Spec::Second => loop {
                     if frames[hand].r {
                         frames[hand].r = false;
                         hand = (hand + 1) % n;
@@ -140,10 +141,11 @@ fn naive(refs: &[PageRef], kind: PolicyKind, n: usize) -> Counts {
                         break v;
                     }
                 },
-                PolicyKind::Sfifo { .. } => {
+                Spec::SegmentedFifo(_) => {
                     let page = if secondary.is_empty() { primary.remove(0) } else { secondary.remove(0) };
                     frames.iter().position(|s| s.page == page).unwrap()
                 }
+                other => unreachable!("no naive {other}"),
             };
             if frames[v].dirty {
                 c.evictions_dirty += 1;
@@ -153,7 +155,7 @@ fn naive(refs: &[PageRef], kind: PolicyKind, n: usize) -> Counts {
             }
             frames[v] = slot;
         }
-        if let PolicyKind::Sfifo { .. } = kind {
+        if let Spec::SegmentedFifo(_) = kind {
             primary.push(r.page);
             if primary.len() > n - s_cap {
                 secondary.push(primary.remove(0));
@@ -163,14 +165,14 @@ fn naive(refs: &[PageRef], kind: PolicyKind, n: usize) -> Counts {
     c
 }
 
-fn kind() -> impl Strategy<Value = PolicyKind> {
+fn kind() -> impl Strategy<Value = Spec> {
     prop_oneof![
-        Just(PolicyKind::Fifo),
-        Just(PolicyKind::Lru),
-        Just(PolicyKind::Opt),
-        Just(PolicyKind::Clock),
-        Just(PolicyKind::Second),
-        (0u8..=100).prop_map(|percent| PolicyKind::Sfifo { percent }),
+        Just(Spec::Fifo),
+        Just(Spec::Lru),
+        Just(Spec::Opt),
+        Just(Spec::Clock),
+        Just(Spec::Second),
+        (0u8..=100).prop_map(Spec::SegmentedFifo),
     ]
 }
 

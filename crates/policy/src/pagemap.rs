@@ -1,0 +1,177 @@
+//! A small open-addressing hash map from page numbers to values: the driver's page -> frame
+//! lookup, its set of pages seen, and OPT's next-use pass.
+//!
+//! Why not `std::collections::HashMap`: the lookup is the whole cost of a hit, and a map keyed
+//! by a page number needs neither SipHash (traces are the user's own input, so there is no
+//! attacker to resist) nor tombstones. Linear probing in one flat array of (key, value) pairs,
+//! a multiplicative (Fibonacci) hash, at most half full, and backward-shift deletion: a lookup
+//! is one multiply and, almost always, one cache line. Memory grows with the entries held
+//! (the resident set, or the distinct pages), never with the frames asked for.
+
+use crate::Page;
+
+/// The key that marks an empty slot; the page `u64::MAX` itself is kept beside the table.
+const EMPTY: Page = Page::MAX;
+/// The smallest table, in slots.
+const MIN_SLOTS: usize = 16;
+
+/// A map from pages to `V`.
+#[derive(Debug, Clone)]
+pub(crate) struct PageMap<V> {
+    slots: Vec<(Page, V)>,
+    /// `64 - log2(slots.len())`: the hash keeps the product's top bits.
+    shift: u32,
+    len: usize,
+    /// The value of page `u64::MAX`, which cannot live in `slots`.
+    max_page: Option<V>,
+}
+
+impl<V: Copy + Default> PageMap<V> {
+    /// An empty map.
+    pub(crate) fn new() -> PageMap<V> {
+        PageMap::with_slots(MIN_SLOTS)
+    }
+
+    fn with_slots(n: usize) -> PageMap<V> {
+        PageMap { slots: vec![(EMPTY, V::default()); n], shift: 64 - n.trailing_zeros(), len: 0, max_page: None }
+    }
+
+    #[inline]
+    fn home(&self, page: Page) -> usize {
+        // The top bits of the product by 2^64 / phi are well mixed even for sequential pages;
+        // the shift leaves an index below `slots.len()`.
+        (page.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The value of `page`, if present.
+    #[inline]
+    pub(crate) fn get(&self, page: Page) -> Option<V> {
+        if page == EMPTY {
+            return self.max_page;
+        }
+        let mask = self.mask();
+        let mut i = self.home(page);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == page {
+                return Some(v);
+            }
+            if k == EMPTY {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Sets the value of `page`; returns the previous one.
+    pub(crate) fn insert(&mut self, page: Page, value: V) -> Option<V> {
+        if page == EMPTY {
+            return self.max_page.replace(value);
+        }
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.mask();
+        let mut i = self.home(page);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == page {
+                self.slots[i].1 = value;
+                return Some(v);
+            }
+            if k == EMPTY {
+                self.slots[i] = (page, value);
+                self.len += 1;
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Removes `page`; returns its value.
+    pub(crate) fn remove(&mut self, page: Page) -> Option<V> {
+        if page == EMPTY {
+            return self.max_page.take();
+        }
+        let mask = self.mask();
+        let mut i = self.home(page);
+        let value = loop {
+            let (k, v) = self.slots[i];
+            if k == page {
+                break v;
+            }
+            if k == EMPTY {
+                return None;
+            }
+            i = (i + 1) & mask;
+        };
+        // Backward-shift deletion: move later members of the probe run into the hole when
+        // their home does not lie cyclically in (hole, their slot], so no lookup ever stops
+        // early at the hole.
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let (k, _) = self.slots[j];
+            if k == EMPTY {
+                break;
+            }
+            let home = self.home(k);
+            let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
+            if !stays {
+                self.slots[hole] = self.slots[j];
+                hole = j;
+            }
+        }
+        self.slots[hole] = (EMPTY, V::default());
+        self.len -= 1;
+        Some(value)
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        let max_page = self.max_page.take();
+        *self = PageMap::with_slots(old.len() * 2);
+        self.max_page = max_page;
+        for (k, v) in old {
+            if k != EMPTY {
+                self.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Against `std`'s map, on keys crowded into a few slots' worth of hashes and the
+        /// sentinel page.
+        #[test]
+        fn behaves_as_a_hash_map(ops in proptest::collection::vec((0u8..3, prop_oneof![0u64..40, Just(u64::MAX), any::<u64>()], any::<u32>()), 0..400)) {
+            let mut fast = PageMap::<u32>::new();
+            let mut slow = HashMap::new();
+            for (op, k, v) in ops {
+                match op {
+                    0 => prop_assert_eq!(fast.insert(k, v), slow.insert(k, v)),
+                    1 => prop_assert_eq!(fast.remove(k), slow.remove(&k)),
+                    _ => prop_assert_eq!(fast.get(k), slow.get(&k).copied()),
+                }
+                prop_assert_eq!(fast.len + usize::from(fast.max_page.is_some()), slow.len());
+            }
+            for (k, v) in &slow {
+                prop_assert_eq!(fast.get(*k), Some(*v));
+            }
+        }
+    }
+}
