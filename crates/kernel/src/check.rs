@@ -93,6 +93,20 @@ pub enum InvariantError {
         /// What the table holds (empty if not mapped).
         actual: paging::Pte,
     },
+    /// A general machine's leaf entry breaks the kernel's rules for them: it is a huge page
+    /// (the kernel maps only base pages), lacks the user bit, or is dirty but not accessed
+    /// (the MMU sets both on a write, the kernel clears both).
+    #[error("pid {pid} page at {va:#x} (level {level}): {what}")]
+    GeneralEntry {
+        /// The process.
+        pid: Pid,
+        /// The page's first address.
+        va: u64,
+        /// The level of its leaf entry.
+        level: usize,
+        /// What is wrong.
+        what: &'static str,
+    },
     /// More processes are alive than the profile allows, or the current one is dead.
     #[error("process table: {0}")]
     Processes(String),
@@ -106,6 +120,7 @@ impl Kernel {
     /// - every table frame is in the kernel pool and belongs to exactly one live process, and a
     ///   kernel frame is allocated exactly when it is a table;
     /// - entry flags obey the copy-on-write rules; page counts match the tables;
+    /// - a general machine's leaves are user base pages, never dirty without being accessed;
     /// - every entry the TLB caches equals the table's entry and is readable;
     /// - the process limit holds and the current process is alive.
     ///
@@ -134,6 +149,9 @@ impl Kernel {
                 if !self.mem.kernel.is_allocated(frame) {
                     return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated: false });
                 }
+            }
+            if let Some(m) = p.table.format().machine() {
+                general_leaves(arena, m, p.table.root(), pid)?;
             }
             let mut pages = 0;
             for (vpn, e) in p.table.mapped(arena) {
@@ -195,4 +213,28 @@ impl Kernel {
         }
         Ok(())
     }
+}
+
+/// [`InvariantError::GeneralEntry`]: every leaf of a general machine's table is a base page
+/// (at the last level) with the user bit, and dirty only if accessed where the layout has
+/// both bits.
+fn general_leaves(arena: &phys::Arena, m: &paging::MachineFormat, root: Pfn, pid: Pid) -> Result<(), InvariantError> {
+    use paging::EntryBits;
+    let last = m.geometry().levels() - 1;
+    let layout = m.layout();
+    let both = layout.accessed.is_some() && layout.dirty.is_some();
+    for map in m.mappings(arena, u64::from(root.as_u32())) {
+        let bits = map.entry.bits;
+        let what = if map.level != last {
+            "a huge page"
+        } else if !bits.contains(EntryBits::USER) {
+            "not a user page"
+        } else if both && bits.contains(EntryBits::DIRTY) && !bits.contains(EntryBits::ACCESSED) {
+            "dirty but not accessed"
+        } else {
+            continue;
+        };
+        return Err(InvariantError::GeneralEntry { pid, va: map.va, level: map.level, what });
+    }
+    Ok(())
 }

@@ -71,6 +71,14 @@ impl Kernel {
         if let Some(e) = table.translate(&self.mem.arena, vpn) {
             return Err(MapPageError::AlreadyMapped { vpn, frame: e.frame() });
         }
+        // A general format may need several tables for one page: counted first, so that a
+        // shortage half way down leaves no empty tables behind (an error changes nothing).
+        if format.is_general()
+            && self.mem.user.free_count() > 0
+            && table.tables_needed(&self.mem.arena, std::iter::once(vpn)) > self.mem.kernel.free_count()
+        {
+            return Err(MapPageError::OutOfMemory { pool: PoolKind::Kernel });
+        }
         let frame = map_fresh(&mut self.mem, table, vpn, perm)?;
         self.adjust_pages(pid, 1);
         Ok(frame)

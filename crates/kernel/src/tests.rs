@@ -1271,3 +1271,29 @@ fn ajou_cow_2() {
     assert!(matches!(e, AccessError::Fault(Fault { reason: FaultReason::NotWritable, killed: false, .. })));
     k.check().unwrap();
 }
+
+/// `check` on a general machine: a dirty page that is not accessed, and a huge page, are
+/// broken invariants (the kernel never makes either).
+#[test]
+fn check_finds_general_entries_the_kernel_never_makes() {
+    use paging::{EntryBits, Preset};
+    let format = Format::general(Preset::X86_64.format()).unwrap();
+    let mut k = Kernel::new(Profile::machine("x86-64", format, 16 << 20).unwrap()).unwrap();
+    let sizes = SegmentSizes { code: 4096, ro_data: 0, rw_data: 4096, stack: 4096 };
+    let p = k.create_ps(sizes, &[]).unwrap();
+    k.write_mem(p, VirtAddr::new(4096), 7).unwrap();
+    assert_eq!(k.check(), Ok(()));
+    let m = *format.machine().unwrap();
+    let root = u64::from(k.procs.table(p).unwrap().root().as_u32());
+    m.update(&mut k.mem.arena, root, 4096, EntryBits::empty(), EntryBits::ACCESSED).unwrap();
+    let e = k.check().unwrap_err();
+    assert_eq!(e, InvariantError::GeneralEntry { pid: p, va: 4096, level: 3, what: "dirty but not accessed" });
+    m.update(&mut k.mem.arena, root, 4096, EntryBits::ACCESSED, EntryBits::empty()).unwrap();
+    assert_eq!(k.check(), Ok(()));
+    // A 2 MiB page at 1 GiB, mapping frames the check then also finds outside the user pool:
+    // the huge page is reported first.
+    let bits = EntryBits::READ | EntryBits::USER;
+    m.map(&mut k.mem.arena, &mut k.mem.kernel, root, 1 << 30, 0, 2, bits).unwrap();
+    let e = k.check().unwrap_err();
+    assert_eq!(e, InvariantError::GeneralEntry { pid: p, va: 1 << 30, level: 2, what: "a huge page" });
+}

@@ -316,7 +316,7 @@ pub fn run_with(profile: Profile, ops: &[Op], options: RunOptions) -> Result<Run
     let mut m = Model::new(&profile);
     let mut report = RunReport::default();
     let at_start = |what: String| Mismatch { step: 0, op: None, action: None, what };
-    full_compare(&mut k, &m).map_err(at_start)?;
+    full_compare(&mut k, &mut m).map_err(at_start)?;
     report.full_compares += 1;
 
     for (step, op) in ops.iter().enumerate() {
@@ -343,12 +343,12 @@ pub fn run_with(profile: Profile, ops: &[Op], options: RunOptions) -> Result<Run
         report.max_live = report.max_live.max(m.live());
         let every = options.full_compare_every;
         if every != 0 && (step + 1) % every == 0 {
-            full_compare(&mut k, &m).map_err(fail)?;
+            full_compare(&mut k, &mut m).map_err(fail)?;
             report.full_compares += 1;
         }
     }
     let end = |what: String| Mismatch { step: ops.len(), op: None, action: None, what };
-    full_compare(&mut k, &m).map_err(end)?;
+    full_compare(&mut k, &mut m).map_err(end)?;
     report.full_compares += 1;
     let c = k.counters();
     report.created = c.processes_created;
@@ -460,13 +460,19 @@ fn compare_process(k: &Kernel, m: &Model, pid: u32) -> Result<(), String> {
     if Some(&leaves) != m.leaf_tables(pid).as_ref() {
         return Err(format!("pid {pid} leaf tables: kernel {leaves:?}, model {:?}", m.leaf_tables(pid)));
     }
+    if k.profile().format.is_general() {
+        let frames: Vec<u32> = kp.table().table_frames(&k.mem().arena).map(|f| f.as_u32()).collect();
+        if Some(&frames) != m.table_frames_of(pid).as_ref() {
+            return Err(format!("pid {pid} table frames: kernel {frames:?}, model {:?}", m.table_frames_of(pid)));
+        }
+    }
     if kp.pages_mapped() as usize != mp.pages.len() {
         return Err(format!("pid {pid}: kernel counts {} pages, model {}", kp.pages_mapped(), mp.pages.len()));
     }
     Ok(())
 }
 
-fn full_compare(k: &mut Kernel, m: &Model) -> Result<(), String> {
+fn full_compare(k: &mut Kernel, m: &mut Model) -> Result<(), String> {
     let got: Vec<u32> = k.processes().map(|p| p.pid().as_u32()).collect();
     let want: Vec<u32> = m.pids().collect();
     if got != want {
@@ -497,21 +503,20 @@ fn full_compare(k: &mut Kernel, m: &Model) -> Result<(), String> {
     if got != want {
         return Err(format!("allocated kernel frames: kernel {got:?}, model {want:?}"));
     }
-    // One byte of every readable page through the kernel's own translation path: a
-    // successful read changes nothing, so this cannot disturb the run.
-    for pid in m.pids() {
-        let Some(p) = m.process(pid) else { continue };
-        for (&vpn, page) in &p.pages {
-            if !page.perm.contains(Perm::READ) {
-                continue;
-            }
-            let page_size = PAGE_SIZE as u64;
-            let addr = u64::from(vpn) * page_size + u64::from(vpn).wrapping_mul(73) % page_size;
-            let got = k.read_mem(Pid::new(pid), VirtAddr::new(addr));
-            let want = m.peek(pid, addr);
-            if got.as_ref().ok() != want.as_ref() {
-                return Err(format!("read_mem(pid {pid}, {addr:#x}): kernel {got:?}, model {want:?}"));
-            }
+    // One byte of every readable page through each side's own translation path. A read
+    // changes nothing but, on a general machine, the page's accessed bit: on both sides.
+    let readable: Vec<(u32, u32)> = m
+        .pids()
+        .filter_map(|pid| m.process(pid).map(|p| (pid, p)))
+        .flat_map(|(pid, p)| p.pages.iter().filter(|(_, pg)| pg.perm.contains(Perm::READ)).map(move |(&v, _)| (pid, v)))
+        .collect();
+    for (pid, vpn) in readable {
+        let page_size = PAGE_SIZE as u64;
+        let addr = u64::from(vpn) * page_size + u64::from(vpn).wrapping_mul(73) % page_size;
+        let got = k.read_mem(Pid::new(pid), VirtAddr::new(addr));
+        let want = m.read_mem(Pid::new(pid), VirtAddr::new(addr)).ok();
+        if got.as_ref().ok() != want.as_ref() {
+            return Err(format!("read_mem(pid {pid}, {addr:#x}): kernel {got:?}, model {want:?}"));
         }
     }
     Ok(())

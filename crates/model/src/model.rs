@@ -4,7 +4,11 @@
 //! Nothing here shares the kernel's data structures. Free frames are a `BTreeSet` (its first
 //! element is "the lowest free frame"), a process is a `BTreeMap` from VPN to page, a frame's
 //! bytes are a boxed array that exists only once something non-zero was put in it. Page tables
-//! are not modelled at all, only how many frames they occupy. Each operation returns the
+//! are not modelled at all, only which frames they occupy: a table is named by its level and the
+//! VPN bits above that level's index, so one rule serves the course machines and a general
+//! machine of any number of levels. A general machine's entry layout adds three rules (the
+//! accessed and dirty bits an access records, permissions the layout implies, RISC-V's
+//! readable leaves), restated in [`Model`]'s private `Rules`. Each operation returns the
 //! kernel's own result type, so that the harness can compare outcomes with `==`: the model has
 //! to predict not just success or failure but every fact an error carries.
 
@@ -15,6 +19,7 @@ use kernel::{
     ForkPolicy, MachineStats, MapPageError, NoSuchProcess, PAGE_SIZE, Perm, Pfn, Pid, PoolKind, ProcessStats, Profile,
     PteFlags, SegmentSizes, SwitchOutcome, UnmapPageError, VirtAddr, Vpn,
 };
+use paging::{EntryBits, LeafRule};
 
 /// The page size as a `u64`, for address arithmetic.
 const PAGE: u64 = PAGE_SIZE as u64;
@@ -51,6 +56,10 @@ pub struct PageModel {
     /// Whether it is write-protected because its frame was shared by a copy-on-write fork.
     /// Only a page whose own permission is writable is ever marked.
     pub cow: bool,
+    /// The accessed bit: set by every access, on a machine whose entries have one.
+    pub accessed: bool,
+    /// The dirty bit: set by every write, on a machine whose entries have one.
+    pub dirty: bool,
 }
 
 impl PageModel {
@@ -62,7 +71,14 @@ impl PageModel {
         f.set(PteFlags::ORIG_WRITE, self.perm.contains(Perm::WRITE));
         f.set(PteFlags::WRITE, self.perm.contains(Perm::WRITE) && !self.cow);
         f.set(PteFlags::COW, self.cow);
+        f.set(PteFlags::ACCESSED, self.accessed);
+        f.set(PteFlags::DIRTY, self.dirty);
         f
+    }
+
+    /// A fresh page: not shared, not yet accessed.
+    fn new(frame: u32, perm: Perm) -> Self {
+        PageModel { frame, perm, cow: false, accessed: false, dirty: false }
     }
 }
 
@@ -73,9 +89,11 @@ pub struct ProcModel {
     pub pages: BTreeMap<u32, PageModel>,
     /// The frame of its root table (the only table of a single-level format).
     pub root: u32,
-    /// Its leaf tables by directory index, with their frames (two-level formats only). A leaf,
-    /// once made, stays until the process ends, even if emptied: `show` reveals that.
-    pub leaves: BTreeMap<u32, u32>,
+    /// Its tables below the root, with their frames, by (level, the VPN bits above that
+    /// level's index): the `ajou` leaves are `(1, directory index)`; a general machine's table
+    /// of level `l` covers the VPNs that share those bits. A table, once made, stays until the
+    /// process ends, even if emptied: `show` reveals that.
+    pub tables: BTreeMap<(usize, u64), u32>,
     /// The segments it was created with, inherited by forks.
     pub segments: Option<SegmentSizes>,
     /// The pid it was forked from; `None` if it was created (or booted).
@@ -98,6 +116,21 @@ pub struct Model {
     counters: Counters,
     touched_pages: Vec<(u32, u32)>,
     touched_procs: Vec<u32>,
+    /// Index bits per level, root first (a single-level course table: one level).
+    level_bits: Vec<u8>,
+    /// What the machine's entries say beyond the course bits: see [`Rules`].
+    rules: Rules,
+}
+
+/// The rules a general machine's entry layout adds, restated from `docs/machines.md`: which
+/// bits the MMU records, which permissions every page has whatever was asked, and RISC-V's
+/// rule that a leaf must be readable if it is writable, and have some permission.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rules {
+    accessed: bool,
+    dirty: bool,
+    implied: Perm,
+    readable_leaves: bool,
 }
 
 impl Model {
@@ -118,7 +151,31 @@ impl Model {
             counters: Counters::default(),
             touched_pages: Vec::new(),
             touched_procs: Vec::new(),
+            level_bits: Vec::new(),
+            rules: Rules::default(),
         };
+        let format = &profile.format;
+        if let Some(g) = format.machine() {
+            let l = g.layout();
+            m.level_bits = g.geometry().level_bits_all().to_vec();
+            let implied = l.implied();
+            let mut perm = Perm::empty();
+            perm.set(Perm::READ, implied.contains(EntryBits::READ));
+            perm.set(Perm::WRITE, implied.contains(EntryBits::WRITE));
+            perm.set(Perm::EXEC, implied.contains(EntryBits::EXEC));
+            m.rules = Rules {
+                accessed: l.accessed.is_some(),
+                dirty: l.dirty.is_some(),
+                implied: perm,
+                readable_leaves: l.leaf == LeafRule::PermBits,
+            };
+        } else {
+            m.level_bits = if format.has_directory() {
+                vec![format.dir_bits(), format.leaf_bits()]
+            } else {
+                vec![format.leaf_bits()]
+            };
+        }
         if profile.boot_process
             && let Some(root) = m.kernel_free.pop_first()
         {
@@ -139,17 +196,53 @@ impl Model {
         u64::from(self.vpn_count()) * PAGE
     }
 
-    fn two_level(&self) -> bool {
-        self.profile.format.has_directory()
+    /// The tables below the root that `vpn` needs, root side first: `(level, VPN bits above
+    /// that level's index)` for every level but the root.
+    fn tables_of(&self, vpn: u32) -> impl Iterator<Item = (usize, u64)> + '_ {
+        (1..self.level_bits.len()).map(move |level| {
+            let below: u32 = self.level_bits[level..].iter().map(|&b| u32::from(b)).sum();
+            (level, u64::from(vpn) >> below)
+        })
     }
 
-    fn dir_of(&self, vpn: u32) -> u32 {
-        vpn >> self.profile.format.leaf_bits()
+    /// The tables below the root that mapping `vpns` in order would add to `p`, in the order
+    /// they would be made: for each page, its missing tables root side first.
+    fn new_tables(&self, p: &ProcModel, vpns: impl Iterator<Item = u32>) -> Vec<(usize, u64)> {
+        let mut new = Vec::new();
+        for vpn in vpns {
+            for t in self.tables_of(vpn) {
+                if !p.tables.contains_key(&t) && !new.contains(&t) {
+                    new.push(t);
+                }
+            }
+        }
+        new
     }
 
-    /// Frames a process's tables occupy: the root, plus its leaves if the root is a directory.
+    /// Frames a process's tables occupy: the root and every table below it.
     fn table_frames(&self, p: &ProcModel) -> u32 {
-        if self.two_level() { 1 + p.leaves.len() as u32 } else { 1 }
+        1 + p.tables.len() as u32
+    }
+
+    /// The permissions a page asked to have `perm` gets: a general machine's entries may
+    /// imply some (a layout without a read bit reads every page), and a RISC-V leaf must be
+    /// readable if it is writable and must have some permission (the kernel adds read).
+    fn effective(&self, perm: Perm) -> Perm {
+        let mut perm = perm | self.rules.implied;
+        if self.rules.readable_leaves && (perm.contains(Perm::WRITE) || perm.is_empty()) {
+            perm |= Perm::READ;
+        }
+        perm
+    }
+
+    /// The MMU's record of an allowed access to `pid`'s page `vpn`: accessed, and dirty for a
+    /// write, where the machine's entries have those bits.
+    fn record(&mut self, pid: u32, vpn: u32, write: bool) {
+        let rules = self.rules;
+        if let Some(page) = self.procs.get_mut(&pid).and_then(|p| p.pages.get_mut(&vpn)) {
+            page.accessed |= rules.accessed;
+            page.dirty |= rules.dirty && write;
+        }
     }
 
     // ---- inspection -----------------------------------------------------------------------
@@ -203,13 +296,36 @@ impl Model {
     /// a single-level table is its own only leaf.
     pub fn leaf_tables(&self, pid: u32) -> Option<Vec<(u32, u32)>> {
         let p = self.procs.get(&pid)?;
-        Some(if self.two_level() { p.leaves.iter().map(|(&d, &f)| (d, f)).collect() } else { vec![(0, p.root)] })
+        Some(match self.level_bits.len() {
+            _ if self.profile.format.is_general() => Vec::new(),
+            1 => vec![(0, p.root)],
+            _ => p.tables.iter().map(|(&(_, d), &f)| (d as u32, f)).collect(),
+        })
+    }
+
+    /// Every table frame of `pid` as the kernel lists a general machine's: the root, then
+    /// each table before the tables below it, in address order.
+    pub fn table_frames_of(&self, pid: u32) -> Option<Vec<u32>> {
+        let p = self.procs.get(&pid)?;
+        Some(std::iter::once(p.root).chain(self.preorder(p).into_iter().map(|(_, f)| f)).collect())
+    }
+
+    /// `p`'s tables below the root in depth-first order: by the first VPN each covers, a
+    /// table before the ones below it.
+    fn preorder(&self, p: &ProcModel) -> Vec<((usize, u64), u32)> {
+        let first_vpn = |&(level, key): &(usize, u64)| {
+            let below: u32 = self.level_bits[level..].iter().map(|&b| u32::from(b)).sum();
+            (key << below, level)
+        };
+        let mut t: Vec<((usize, u64), u32)> = p.tables.iter().map(|(&k, &f)| (k, f)).collect();
+        t.sort_by_key(|(k, _)| first_vpn(k));
+        t
     }
 
     /// Allocated kernel frames, in increasing order.
     pub fn kernel_allocated(&self) -> Vec<u32> {
         let mut v: Vec<u32> =
-            self.procs.values().flat_map(|p| std::iter::once(p.root).chain(p.leaves.values().copied())).collect();
+            self.procs.values().flat_map(|p| std::iter::once(p.root).chain(p.tables.values().copied())).collect();
         v.sort_unstable();
         v
     }
@@ -287,12 +403,15 @@ impl Model {
         Some(f)
     }
 
-    /// Gives `p` the leaf table that `vpn` needs, from the lowest free kernel frame, if it has
-    /// none yet (two-level formats only).
-    fn add_leaf(&mut self, p: &mut ProcModel, vpn: u32) {
-        if self.two_level() {
-            let dir = self.dir_of(vpn);
-            p.leaves.entry(dir).or_insert_with(|| self.kernel_free.pop_first().unwrap_or_default());
+    /// Gives `p` the tables that `vpn` needs and it has not, root side first, each from the
+    /// lowest free kernel frame.
+    fn add_tables(&mut self, p: &mut ProcModel, vpn: u32) {
+        let needed: Vec<(usize, u64)> = self.tables_of(vpn).collect();
+        for t in needed {
+            if !p.tables.contains_key(&t) {
+                let frame = self.kernel_free.pop_first().unwrap_or_default();
+                p.tables.insert(t, frame);
+            }
         }
     }
 
@@ -314,7 +433,7 @@ impl Model {
             self.unref(page.frame);
         }
         self.kernel_free.insert(p.root);
-        self.kernel_free.extend(p.leaves.values());
+        self.kernel_free.extend(p.tables.values().copied());
         if self.current == Some(pid) {
             self.current = None;
         }
@@ -376,9 +495,7 @@ impl Model {
         for vpn in stack_first..space / PAGE {
             layout.push((vpn as u32, Perm::READ | Perm::WRITE));
         }
-        let leaves: BTreeSet<u32> =
-            if self.two_level() { layout.iter().map(|&(v, _)| self.dir_of(v)).collect() } else { BTreeSet::new() };
-        let tables = if self.two_level() { 1 + leaves.len() as u32 } else { 1 };
+        let tables = 1 + self.new_tables(&ProcModel::default(), layout.iter().map(|&(v, _)| v)).len() as u32;
         let kernel_free = self.kernel_free.len() as u32;
         if kernel_free < tables {
             return Err(CreateError::OutOfMemory { pool: PoolKind::Kernel, needed: tables, free: kernel_free });
@@ -393,8 +510,8 @@ impl Model {
         let mut p = ProcModel { root, segments: Some(sizes), ..ProcModel::default() };
         for (vpn, perm) in layout {
             let frame = self.take_frame().unwrap_or_default();
-            p.pages.insert(vpn, PageModel { frame, perm, cow: false });
-            self.add_leaf(&mut p, vpn);
+            p.pages.insert(vpn, PageModel::new(frame, self.effective(perm)));
+            self.add_tables(&mut p, vpn);
         }
         // Data byte i lands at address i: page i / PAGE_SIZE, from address 0 on.
         for (vpn, chunk) in data.chunks(PAGE_SIZE).enumerate() {
@@ -461,12 +578,16 @@ impl Model {
         }
 
         let mut parent_proc = self.procs.remove(&parent).unwrap_or_default();
-        // The child's tables: its root, then a leaf for each leaf of the parent, in order.
+        // The child's tables: its root, then a copy of each table of the parent, a table
+        // before those below it.
         let root = self.kernel_free.pop_first().unwrap_or_default();
-        let leaves =
-            parent_proc.leaves.keys().map(|&d| (d, self.kernel_free.pop_first().unwrap_or_default())).collect();
+        let tables = self
+            .preorder(&parent_proc)
+            .into_iter()
+            .map(|(k, _)| (k, self.kernel_free.pop_first().unwrap_or_default()))
+            .collect();
         let mut c =
-            ProcModel { root, leaves, segments: parent_proc.segments, parent: Some(parent), ..ProcModel::default() };
+            ProcModel { root, tables, segments: parent_proc.segments, parent: Some(parent), ..ProcModel::default() };
         match self.policy {
             ForkPolicy::CopyOnWrite => {
                 // Both share every frame; a page writable in its own right is write-protected
@@ -491,7 +612,9 @@ impl Model {
                     if let Some(f) = self.frames.get_mut(&frame) {
                         f.bytes = bytes;
                     }
-                    c.pages.insert(vpn, PageModel { frame, perm: page.perm, cow: false });
+                    // The child's entries are copies of the parent's, accessed and dirty
+                    // bits included, pointed at the new frames.
+                    c.pages.insert(vpn, PageModel { frame, cow: false, ..*page });
                 }
             }
         }
@@ -534,14 +657,10 @@ impl Model {
         if let Some(v) = vpns.clone().find(|&v| p.pages.contains_key(&(v as u32))) {
             return Err(self.fault(id, v * PAGE, FaultReason::AlreadyAllocated).into());
         }
-        let new_leaves: BTreeSet<u32> = if self.two_level() {
-            vpns.clone().map(|v| self.dir_of(v as u32)).filter(|d| !p.leaves.contains_key(d)).collect()
-        } else {
-            BTreeSet::new()
-        };
+        let new_tables = self.new_tables(p, vpns.clone().map(|v| v as u32)).len() as u32;
         let kernel_free = self.kernel_free.len() as u32;
-        if kernel_free < new_leaves.len() as u32 {
-            let needed = new_leaves.len() as u32;
+        if kernel_free < new_tables {
+            let needed = new_tables;
             return Err(AllocateError::OutOfMemory { pool: PoolKind::Kernel, needed, free: kernel_free });
         }
         let free = self.user_free.len() as u32;
@@ -551,8 +670,8 @@ impl Model {
         let mut p = self.procs.remove(&id).unwrap_or_default();
         for v in vpns {
             let frame = self.take_frame().unwrap_or_default();
-            p.pages.insert(v as u32, PageModel { frame, perm, cow: false });
-            self.add_leaf(&mut p, v as u32);
+            p.pages.insert(v as u32, PageModel::new(frame, self.effective(perm)));
+            self.add_tables(&mut p, v as u32);
             self.touched_pages.push((id, v as u32));
         }
         self.procs.insert(id, p);
@@ -636,7 +755,7 @@ impl Model {
             page.frame
         };
         if let Some(p) = self.procs.get_mut(&id) {
-            p.pages.insert(vpn, PageModel { frame, perm: page.perm, cow: false });
+            p.pages.insert(vpn, PageModel { frame, cow: false, ..page });
             p.cow_faults += 1;
             p.cow_copies += u64::from(shared);
         }
@@ -653,6 +772,7 @@ impl Model {
     pub fn read_mem(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
         let a = addr.as_u64();
         let frame = self.read_frame(pid, a)?;
+        self.record(pid.as_u32(), (a / PAGE) as u32, false);
         self.touched_pages.push((pid.as_u32(), (a / PAGE) as u32));
         Ok(self.frame_bytes(frame).map_or(0, |b| b[(a % PAGE) as usize]))
     }
@@ -664,6 +784,7 @@ impl Model {
     pub fn write_mem(&mut self, pid: Pid, addr: VirtAddr, byte: u8) -> Result<(), AccessError> {
         let a = addr.as_u64();
         let frame = self.write_frame(pid, a)?;
+        self.record(pid.as_u32(), (a / PAGE) as u32, true);
         if let Some(f) = self.frames.get_mut(&frame) {
             f.bytes_mut()[(a % PAGE) as usize] = byte;
         }
@@ -690,15 +811,13 @@ impl Model {
         if self.user_free.is_empty() {
             return Err(MapPageError::OutOfMemory { pool: PoolKind::User });
         }
-        let dir = self.dir_of(v);
-        let new_leaf = self.two_level() && !p.leaves.contains_key(&dir);
-        if new_leaf && self.kernel_free.is_empty() {
+        if self.new_tables(p, std::iter::once(v)).len() > self.kernel_free.len() {
             return Err(MapPageError::OutOfMemory { pool: PoolKind::Kernel });
         }
         let frame = self.take_frame().unwrap_or_default();
         let mut p = self.procs.remove(&id).unwrap_or_default();
-        p.pages.insert(v, PageModel { frame, perm, cow: false });
-        self.add_leaf(&mut p, v);
+        p.pages.insert(v, PageModel::new(frame, self.effective(perm)));
+        self.add_tables(&mut p, v);
         self.procs.insert(id, p);
         self.counters.pages_allocated += 1;
         self.touched_pages.push((id, v));
@@ -729,6 +848,7 @@ impl Model {
             Access::Read => self.read_frame(pid, addr)?,
             Access::Write => self.write_frame(pid, addr)?,
         };
+        self.record(pid.as_u32(), vpn.as_u32(), access == Access::Write);
         self.touched_pages.push((pid.as_u32(), vpn.as_u32()));
         Ok(Pfn::new(frame))
     }

@@ -341,10 +341,23 @@ impl PageSel {
                 }
             }
             PageSel::Unmapped(i) => {
-                let vpn_count = (m.address_space_size() / PAGE) as u32;
-                let free = |v: &u32| pages.is_none_or(|p| !p.contains_key(v));
-                let n = (0..vpn_count).filter(free).count();
-                (0..vpn_count).filter(free).nth(usize::from(i) % n.max(1)).unwrap_or(u32::from(i))
+                // The n-th unmapped VPN, counted past the mapped ones below it: a walk of the
+                // mapped pages, not of the address space (a general machine has billions).
+                let vpn_count = (m.address_space_size() / PAGE).min(u64::from(u32::MAX));
+                let mapped = pages.map_or(0, |p| p.len() as u64);
+                let free = vpn_count.saturating_sub(mapped);
+                if free == 0 {
+                    return u32::from(i);
+                }
+                let mut v = u64::from(i) % free;
+                for &m in pages.into_iter().flat_map(|p| p.keys()) {
+                    if u64::from(m) <= v {
+                        v += 1;
+                    } else {
+                        break;
+                    }
+                }
+                v as u32
             }
             PageSel::Near { index, delta } => {
                 let base = nth(index).unwrap_or(0);
@@ -392,8 +405,10 @@ impl Op {
                     248..=255 => sizes.code = u64::MAX - (PAGE - 1),
                     _ => {}
                 }
-                // Capped so that a huge (refused) segment never asks for a huge buffer.
-                let capacity = sizes.code.saturating_add(sizes.ro_data).min(space);
+                // Capped so that a huge (refused) segment never asks for a huge buffer: by the
+                // address space, and by 16 MiB for a general machine's space of gigabytes
+                // (only a segment the create refuses as too large is ever that big).
+                let capacity = sizes.code.saturating_add(sizes.ro_data).min(space).min(16 << 20);
                 let len = if data_len >= 0xFFF0 {
                     capacity + u64::from(data_len - 0xFFEF)
                 } else {

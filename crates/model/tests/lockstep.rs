@@ -1,6 +1,7 @@
 //! Property tests: random op sequences through the lock-step harness, on the real `ajou` and
-//! `mtl458` machines (eager and copy-on-write fork) and on small machines where running out of
-//! frames and of process slots is common.
+//! `mtl458` machines (eager and copy-on-write fork), on small machines where running out of
+//! frames and of process slots is common, and on general machines of random geometries and
+//! entry widths (and the presets whose address space the model's 32-bit VPNs hold).
 //!
 //! Each test runs `PROPTEST_CASES` cases (256 by default) of up to [`MAX_STEPS`] ops, then
 //! checks over all cases that the sequences did reach the rules that matter (kills, forks,
@@ -11,6 +12,7 @@ use std::cell::RefCell;
 
 use kernel::{ForkPolicy, Profile};
 use model::{AddrSel, Op, PageSel, PidSel, Policy, RunReport, ajou_16, mtl458_64, run, small_ajou, small_mtl458};
+use paging::{Format, Preset};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 
@@ -250,4 +252,44 @@ fn lockstep_small_ajou() {
     expect(cases, "out of memory", r.out_of_memory > 0);
     expect(cases, "copy-on-write copies", r.cow_copies > 0);
     expect(cases, "copy-on-write in place", r.cow_in_place > 0);
+}
+
+/// A general machine: 1 to 5 levels of unequal index bits (at most 20 VPN bits in all), 4 KiB
+/// pages, entries of 1, 2, 4 or 8 bytes in `machines`' default layouts, or one of the presets
+/// `x86-32`, `sv32`, `sv39`; 16 to 128 frames of memory (as many as a narrow entry names).
+fn general_profile() -> impl Strategy<Value = Profile> {
+    let custom = (proptest::collection::vec(1u8..=9, 1..=5), 0usize..4).prop_filter_map(
+        "at most 20 VPN bits, tables of one page",
+        |(bits, w)| {
+            let width = [1u8, 2, 4, 8][w];
+            let max = 12 - width.trailing_zeros() as u8;
+            let bits: Vec<u8> = bits.iter().map(|&b| b.min(max)).collect();
+            let total: u32 = bits.iter().map(|&b| u32::from(b)).sum();
+            (4..=20).contains(&total).then(|| machines::custom_format(&bits, 4096, width).ok()).flatten()
+        },
+    );
+    let preset = prop_oneof![Just(Preset::X86_32), Just(Preset::Sv32), Just(Preset::Sv39)].prop_map(|p| p.format());
+    let format = prop_oneof![3 => custom, 1 => preset];
+    (format, 16u64..=128, any::<bool>()).prop_filter_map("a buildable machine", |(format, frames, cow)| {
+        // A narrow entry's frame field names few frames: the machine has no more.
+        let bits = format.layout().frame_bits;
+        let frames = if bits < 16 { frames.min(1 << bits) } else { frames };
+        let mut p = Profile::machine("general", Format::general(format).ok()?, frames * 4096).ok()?;
+        if cow {
+            p.fork_policy = ForkPolicy::CopyOnWrite;
+        }
+        Some(p)
+    })
+}
+
+#[test]
+fn lockstep_general() {
+    let profiles = general_profile();
+    // Ops over the largest space generated; selectors re-aim them at the machine's own pages.
+    let (r, cases) =
+        check("lockstep_general", "proptest-regressions/lockstep_general.txt", profiles, ops(Flavour::Mtl458, 1 << 12));
+    expect(cases, "forks", r.forks > 0);
+    expect(cases, "kills", r.kills > 0);
+    expect(cases, "out of memory", r.out_of_memory > 0);
+    expect(cases, "copy-on-write copies", r.cow_copies > 0);
 }

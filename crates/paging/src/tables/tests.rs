@@ -314,7 +314,7 @@ fn run(seed: u64, ops: usize) {
             canon((rng.below(8) << (g.va_bits().saturating_sub(3))) | (rng.below(4) * size))
         };
         let va = canon(va) & !(size - 1);
-        match rng.below(4) {
+        match rng.below(5) {
             0 | 1 => {
                 let frame = rng.below(l.frame_mask().min(1 << 20)) & !((size >> g.page_shift()) - 1);
                 let mut bits = random_bits(&mut rng);
@@ -385,6 +385,29 @@ fn run(seed: u64, ops: usize) {
                     }
                 }
             }
+            3 => {
+                // Unmap at any address inside a page: the whole page (base or huge) goes, its
+                // tables stay.
+                let offset = rng.below(size);
+                let got = f.unmap(&mut arena, root, va + offset).map(|m| (m.va, m.level, m.entry.frame, m.entry.bits));
+                match covering(&pages, va + offset) {
+                    None => assert!(
+                        matches!(got, Err(UpdateError::NotMapped(_))),
+                        "step {step}: unmap {:#x} of nothing: {got:?}; {ctx}",
+                        va + offset
+                    ),
+                    Some((s, p)) => {
+                        assert_eq!(
+                            got,
+                            Ok((s, p.level, p.frame, p.bits)),
+                            "step {step}: unmap {:#x}; {ctx}",
+                            va + offset
+                        );
+                        pages.remove(&s);
+                        assert!(f.lookup(&arena, root, va + offset).is_none(), "step {step}; {ctx}");
+                    }
+                }
+            }
             _ => {
                 let offset = rng.below(size);
                 let op = [Op::Read, Op::Write, Op::Execute][rng.below(3) as usize];
@@ -432,8 +455,8 @@ fn run(seed: u64, ops: usize) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// Map, update (protect, clear accessed/dirty) and access in random formats agree with the
-    /// model after every step.
+    /// Map, unmap, update (protect, clear accessed/dirty) and access in random formats agree
+    /// with the model after every step.
     #[test]
     fn random_formats_match_the_model(seed in any::<u64>(), ops in 1usize..60) {
         run(seed, ops);
