@@ -408,10 +408,7 @@ impl Model {
     fn add_tables(&mut self, p: &mut ProcModel, vpn: u32) {
         let needed: Vec<(usize, u64)> = self.tables_of(vpn).collect();
         for t in needed {
-            if !p.tables.contains_key(&t) {
-                let frame = self.kernel_free.pop_first().unwrap_or_default();
-                p.tables.insert(t, frame);
-            }
+            p.tables.entry(t).or_insert_with(|| self.kernel_free.pop_first().unwrap_or_default());
         }
     }
 
