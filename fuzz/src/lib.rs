@@ -8,11 +8,12 @@
 //!   naive model (`model::run_with`): every outcome, byte read and refusal must agree, and
 //!   `check()` must hold after every step.
 
+use std::cell::RefCell;
 use std::io::BufReader;
 
 use arbitrary::{Arbitrary, Unstructured};
 use cli::{Flow, Machine, Shell};
-use kernel::{ForkPolicy, Profile};
+use kernel::{ForkPolicy, Kernel, Profile};
 use model::{Op, RunOptions};
 
 /// The longest op sequence [`ops`] runs: long enough for fork chains and exhaustion on the
@@ -45,17 +46,41 @@ impl ShellConfig {
         ShellConfig { machine, interactive: b & 2 != 0, tlb: b & 4 != 0 && machine == Machine::Ajou, fork_policy }
     }
 
-    fn shell(self) -> Shell {
-        // No base directory of its own: relative `create_ps` files resolve against the
-        // fuzzer's working directory, where a random name almost never exists.
-        let mut sh = Shell::new(self.machine, self.interactive, None).expect("both machines build");
+    /// Runs `f` on a shell of this configuration as [`Shell::new`] builds it. Building the
+    /// 200 MiB `mtl458` machine for every input held the target to ~30 executions a second, so
+    /// one shell per (machine, interactive) pair is kept per thread and [`Shell::reset`] before
+    /// each use (the reset is tested to be indistinguishable from a fresh machine).
+    fn with_shell<R>(self, f: impl FnOnce(&mut Shell) -> R) -> R {
+        thread_local! {
+            static SHELLS: RefCell<Vec<(Machine, bool, Shell)>> = const { RefCell::new(Vec::new()) };
+        }
+        SHELLS.with_borrow_mut(|shells| {
+            let i = match shells.iter().position(|(m, i, _)| *m == self.machine && *i == self.interactive) {
+                Some(i) => {
+                    shells[i].2.reset();
+                    i
+                }
+                None => {
+                    // No base directory of its own: relative `create_ps` files resolve against
+                    // the fuzzer's working directory, where a random name almost never exists.
+                    let sh = Shell::new(self.machine, self.interactive, None).expect("both machines build");
+                    shells.push((self.machine, self.interactive, sh));
+                    shells.len() - 1
+                }
+            };
+            let sh = &mut shells[i].2;
+            self.configure(sh);
+            f(sh)
+        })
+    }
+
+    fn configure(self, sh: &mut Shell) {
         if self.tlb {
             sh.enable_tlb().expect("ajou has a TLB mode");
         }
         if let Some(p) = self.fork_policy {
             sh.set_fork_policy(p);
         }
-        sh
     }
 }
 
@@ -67,37 +92,39 @@ pub fn shell(data: &[u8]) {
 
     // Line by line, as `Shell::run_script` splits them: each line keeps its newline; a last
     // line without one still runs.
-    let mut sh = config.shell();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut rest = script;
-    let mut line_no = 0;
-    while !rest.is_empty() {
-        let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
-        let (line, tail) = rest.split_at(end);
-        rest = tail;
-        line_no += 1;
-        let flow = sh.execute(line, line_no, &mut out, &mut err).expect("writing to a Vec cannot fail");
-        if let Err(e) = sh.kernel().check() {
-            panic!("{config:?}: after line {line_no} {:?}: Kernel::check: {e}", String::from_utf8_lossy(line));
+    let status = config.with_shell(|sh| {
+        let mut rest = script;
+        let mut line_no = 0;
+        while !rest.is_empty() {
+            let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
+            let (line, tail) = rest.split_at(end);
+            rest = tail;
+            line_no += 1;
+            let flow = sh.execute(line, line_no, &mut out, &mut err).expect("writing to a Vec cannot fail");
+            if let Err(e) = sh.kernel().check() {
+                panic!("{config:?}: after line {line_no} {:?}: Kernel::check: {e}", String::from_utf8_lossy(line));
+            }
+            if flow == Flow::Stop {
+                break;
+            }
         }
-        if flow == Flow::Stop {
-            break;
-        }
-    }
-    let status = sh.status();
+        sh.status()
+    });
 
     // The same bytes through the buffered reader, with a buffer small enough that lines
     // straddle its refills: the output must be the same, byte for byte.
-    let mut sh = config.shell();
     let (mut out2, mut err2) = (Vec::new(), Vec::new());
-    let reader = BufReader::with_capacity(7, script);
-    let status2 = sh.run_script(reader, None, &mut out2, &mut err2).expect("reading a slice cannot fail");
-    assert_eq!(status, status2, "{config:?}: exit status line by line vs buffered");
-    assert!(out == out2, "{config:?}: standard output differs between line-by-line and buffered runs");
-    assert!(err == err2, "{config:?}: standard error differs between line-by-line and buffered runs");
-    if let Err(e) = sh.kernel().check() {
-        panic!("{config:?}: after the buffered run: Kernel::check: {e}");
-    }
+    config.with_shell(|sh| {
+        let reader = BufReader::with_capacity(7, script);
+        let status2 = sh.run_script(reader, None, &mut out2, &mut err2).expect("reading a slice cannot fail");
+        assert_eq!(status, status2, "{config:?}: exit status line by line vs buffered");
+        assert!(out == out2, "{config:?}: standard output differs between line-by-line and buffered runs");
+        assert!(err == err2, "{config:?}: standard error differs between line-by-line and buffered runs");
+        if let Err(e) = sh.kernel().check() {
+            panic!("{config:?}: after the buffered run: Kernel::check: {e}");
+        }
+    });
 }
 
 /// The machines the [`ops`] target runs on, chosen by an input's first byte (modulo their
@@ -128,9 +155,29 @@ pub fn decode_ops(data: &[u8]) -> Option<(Profile, Vec<Op>)> {
 }
 
 /// The kernel-against-model target. Panics with the model's report on the first difference.
+///
+/// One machine per profile is kept per thread and [`Kernel::reset`] before each input, rather
+/// than built anew (the reset is tested to be indistinguishable from a fresh machine).
 pub fn ops(data: &[u8]) {
-    let Some((profile, ops)) = decode_ops(data) else { return };
-    if let Err(m) = model::run_with(profile.clone(), &ops, RunOptions { full_compare_every: 16 }) {
-        panic!("{} ({} ops): {m}", profile.name, ops.len());
+    thread_local! {
+        static KERNELS: RefCell<Vec<Option<Kernel>>> = const { RefCell::new(Vec::new()) };
     }
+    let Some((&which, _)) = data.split_first() else { return };
+    let Some((profile, ops)) = decode_ops(data) else { return };
+    let index = usize::from(which) % ops_profiles().len();
+    KERNELS.with_borrow_mut(|kernels| {
+        if kernels.len() <= index {
+            kernels.resize_with(index + 1, || None);
+        }
+        let k = match &mut kernels[index] {
+            Some(k) => {
+                k.reset();
+                k
+            }
+            slot @ None => slot.insert(Kernel::new(profile.clone()).expect("the fuzz profiles build")),
+        };
+        if let Err(m) = model::run_on(k, &ops, RunOptions { full_compare_every: 16 }) {
+            panic!("{} ({} ops): {m}", profile.name, ops.len());
+        }
+    });
 }

@@ -197,3 +197,44 @@ fn line_by_line_stops_after_the_refused_limit_as_a_script_does() {
         assert_eq!(err, err2, "{machine:?}: standard error");
     }
 }
+
+/// Runs `lines` on `sh` from its state now, returning standard output, standard error, the
+/// status and each line's `check()` result.
+fn transcript(sh: &mut Shell, lines: &[Vec<u8>]) -> (Vec<u8>, Vec<u8>, i32, Vec<String>) {
+    let (mut out, mut err, mut checks) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, l) in lines.iter().enumerate() {
+        let flow = sh.execute(l, i + 1, &mut out, &mut err).expect("writing to a Vec cannot fail");
+        checks.push(format!("{:?}", sh.kernel().check()));
+        if flow == Flow::Stop {
+            break;
+        }
+    }
+    (out, err, sh.status(), checks)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// `Shell::reset` (how the fuzz target reuses a machine): after one random script, a reset
+    /// shell runs a second random script to the same output, status and `check()` results as a
+    /// fresh shell.
+    #[test]
+    fn a_reset_shell_is_a_fresh_one(
+        first in proptest::collection::vec(line(), 0..40),
+        second in proptest::collection::vec(line(), 0..40),
+        mtl458 in any::<bool>(),
+        interactive in any::<bool>(),
+        tlb in any::<bool>(),
+    ) {
+        let machine = if mtl458 { Machine::Mtl458 } else { Machine::Ajou };
+        let mut used = Shell::new(machine, interactive, None).expect("machine");
+        if tlb && machine == Machine::Ajou {
+            used.enable_tlb().expect("ajou has a TLB mode");
+        }
+        used.set_echo(true);
+        transcript(&mut used, &first);
+        used.reset();
+        let mut fresh = Shell::new(machine, interactive, None).expect("machine");
+        prop_assert_eq!(transcript(&mut used, &second), transcript(&mut fresh, &second));
+    }
+}

@@ -2,7 +2,7 @@
 //! `switch`; the other operations have a file each.
 
 use paging::{LeafTable, PageTable, Pte, VirtAddr, Vpn};
-use phys::{FrameAllocator, LayoutError, PhysMemory};
+use phys::{FrameAllocator, FramePool, LayoutError, MapCounts, PhysMemory, PoolKind};
 
 use crate::error::{ExitError, Fault, FaultReason, ForkError, NoSuchProcess};
 use crate::process::{Pid, Process, ProcessTable};
@@ -62,16 +62,41 @@ impl Kernel {
             counters: Counters::default(),
             tlb: Tlb::default(),
         };
-        if k.profile.boot_process {
+        k.boot();
+        Ok(k)
+    }
+
+    /// Boots process 0 if the profile has one.
+    fn boot(&mut self) {
+        if self.profile.boot_process {
             // An empty table is one kernel frame; a valid layout with an empty kernel pool is the
             // only way to fail, and then there is simply no process 0.
-            if let Ok(table) = PageTable::new(&mut k.mem.arena, &mut k.mem.kernel, k.profile.format) {
-                k.procs.insert(Process::new(Pid::new(0), table, None));
-                k.counters.processes_created += 1;
-                k.current = Some(Pid::new(0));
+            if let Ok(table) = PageTable::new(&mut self.mem.arena, &mut self.mem.kernel, self.profile.format) {
+                self.procs.insert(Process::new(Pid::new(0), table, None));
+                self.counters.processes_created += 1;
+                self.current = Some(Pid::new(0));
             }
         }
-        Ok(k)
+    }
+
+    /// Puts the machine back in the state [`Kernel::new`] built it in, for the same profile:
+    /// every frame free and zero, no process (or process 0 alone, if the profile boots one),
+    /// counters, TLB and fork policy as at boot. Only the frames written since boot are cleared,
+    /// so resetting a large machine after a short run costs far less than building a new one
+    /// (the fuzz targets reuse one machine per profile this way). A reset machine and a fresh
+    /// one behave identically: `tests::a_reset_machine_is_a_fresh_one` checks it.
+    pub fn reset(&mut self) {
+        let layout = &self.profile.memory;
+        self.mem.arena.zero_all();
+        self.mem.kernel = FramePool::new(PoolKind::Kernel, layout.kernel.clone());
+        self.mem.user = FramePool::new(PoolKind::User, layout.user.clone());
+        self.mem.map_counts = MapCounts::new(layout.frames);
+        self.fork_policy = self.profile.fork_policy;
+        self.procs = ProcessTable::new(self.profile.format);
+        self.current = None;
+        self.counters = Counters::default();
+        self.tlb = Tlb::default();
+        self.boot();
     }
 
     /// The profile the machine was built with.

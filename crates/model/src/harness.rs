@@ -307,16 +307,27 @@ pub fn run(profile: Profile, ops: &[Op]) -> Result<RunReport, Mismatch> {
 /// # Errors
 /// The first [`Mismatch`]; a profile the kernel refuses to build is one at step 0.
 pub fn run_with(profile: Profile, ops: &[Op], options: RunOptions) -> Result<RunReport, Mismatch> {
-    let mut k = Kernel::new(profile.clone()).map_err(|e| Mismatch {
+    let mut k = Kernel::new(profile).map_err(|e| Mismatch {
         step: 0,
         op: None,
         action: None,
         what: format!("Kernel::new refused the profile: {e}"),
     })?;
+    run_on(&mut k, ops, options)
+}
+
+/// [`run_with`] on a machine the caller built, which must be as [`Kernel::new`] or
+/// [`Kernel::reset`] left it (the model starts from boot): lets a caller reuse one machine for
+/// many runs, as the fuzz target does. The machine is left as the run left it.
+///
+/// # Errors
+/// The first [`Mismatch`]; a machine not at boot state is one at step 0.
+pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunReport, Mismatch> {
+    let profile = k.profile().clone();
     let mut m = Model::new(&profile);
     let mut report = RunReport::default();
     let at_start = |what: String| Mismatch { step: 0, op: None, action: None, what };
-    full_compare(&mut k, &mut m).map_err(at_start)?;
+    full_compare(k, &mut m).map_err(at_start)?;
     report.full_compares += 1;
 
     for (step, op) in ops.iter().enumerate() {
@@ -326,29 +337,29 @@ pub fn run_with(profile: Profile, ops: &[Op], options: RunOptions) -> Result<Run
             Action::Create { data_len, seed, .. } => create_data(seed, data_len),
             _ => Vec::new(),
         };
-        let got = apply(&mut k, &action, &data);
+        let got = apply(k, &action, &data);
         let want = apply(&mut m, &action, &data);
         if got != want {
             return Err(fail(format!("kernel returned {got:?}, model predicts {want:?}")));
         }
         report.tally(&want);
         k.check().map_err(|e| fail(format!("Kernel::check: {e}")))?;
-        compare_stats(&k, &m).map_err(fail)?;
+        compare_stats(k, &m).map_err(fail)?;
         for pid in m.take_touched_processes() {
-            compare_process(&k, &m, pid).map_err(fail)?;
+            compare_process(k, &m, pid).map_err(fail)?;
         }
         for (pid, vpn) in m.take_touched_pages() {
-            compare_page(&k, &m, pid, vpn).map_err(fail)?;
+            compare_page(k, &m, pid, vpn).map_err(fail)?;
         }
         report.max_live = report.max_live.max(m.live());
         let every = options.full_compare_every;
         if every != 0 && (step + 1) % every == 0 {
-            full_compare(&mut k, &mut m).map_err(fail)?;
+            full_compare(k, &mut m).map_err(fail)?;
             report.full_compares += 1;
         }
     }
     let end = |what: String| Mismatch { step: ops.len(), op: None, action: None, what };
-    full_compare(&mut k, &mut m).map_err(end)?;
+    full_compare(k, &mut m).map_err(end)?;
     report.full_compares += 1;
     let c = k.counters();
     report.created = c.processes_created;

@@ -10,8 +10,10 @@
 
 use std::cell::RefCell;
 
-use kernel::{ForkPolicy, Profile};
-use model::{AddrSel, Op, PageSel, PidSel, Policy, RunReport, ajou_16, mtl458_64, run, small_ajou, small_mtl458};
+use kernel::{ForkPolicy, Kernel, Profile};
+use model::{
+    AddrSel, Op, PageSel, PidSel, Policy, RunOptions, RunReport, ajou_16, mtl458_64, run, small_ajou, small_mtl458,
+};
 use paging::{Format, Preset};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
@@ -292,4 +294,41 @@ fn lockstep_general() {
     expect(cases, "kills", r.kills > 0);
     expect(cases, "out of memory", r.out_of_memory > 0);
     expect(cases, "copy-on-write copies", r.cow_copies > 0);
+}
+
+/// `Kernel::reset` (how the fuzz targets reuse a machine): after a random run, a reset machine
+/// runs a second random sequence in lock step with a fresh model, and reports exactly what a
+/// fresh machine running that sequence reports.
+#[test]
+fn a_reset_machine_runs_as_a_fresh_one() {
+    let profiles = prop_oneof![
+        Just(small_mtl458(10, 3, 3)),
+        Just(Profile { fork_policy: ForkPolicy::CopyOnWrite, ..small_mtl458(10, 3, 3) }),
+        Just(small_ajou(6, 4)),
+        Just(mtl458_64()),
+        Just(ajou_16()),
+    ];
+    let config = Config {
+        source_file: Some(file!()),
+        test_name: Some("a_reset_machine_runs_as_a_fresh_one"),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/a_reset_machine_runs_as_a_fresh_one.txt",
+        ))),
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let strategy = (profiles, ops(Flavour::Mtl458, 64), ops(Flavour::Ajou, 64));
+    let result = runner.run(&strategy, |(profile, first, second)| {
+        let fail = |m: model::Mismatch| TestCaseError::fail(m.to_string());
+        let mut k = Kernel::new(profile.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        model::run_on(&mut k, &first, RunOptions::default()).map_err(fail)?;
+        k.reset();
+        let reused = model::run_on(&mut k, &second, RunOptions { full_compare_every: 1 }).map_err(fail)?;
+        let fresh = model::run_with(profile, &second, RunOptions { full_compare_every: 1 }).map_err(fail)?;
+        prop_assert_eq!(reused, fresh);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("a_reset_machine_runs_as_a_fresh_one: {e}");
+    }
 }
