@@ -1,8 +1,6 @@
 //! `check`: every invariant of the machine, verified from scratch.
 
-use std::collections::HashMap;
-
-use paging::PteFlags;
+use paging::{Pte, PteFlags};
 use phys::{Pfn, PoolKind};
 
 use crate::Kernel;
@@ -124,29 +122,40 @@ impl Kernel {
     /// - every entry the TLB caches equals the table's entry and is readable;
     /// - the process limit holds and the current process is alive.
     ///
-    /// It costs a walk of every table, every user frame and the kernel pool's bitmap (not its
-    /// frames): for tests and the shell's `check`.
+    /// It costs a walk of every table, plus a scan of what the run used: the frames up to the
+    /// pools' high-water marks ([`phys::FramePool::allocated_span`]) and the span of frames
+    /// whose map count ever changed ([`phys::MapCounts::touched`]). Past those, frames are free
+    /// and counts zero by construction, so nothing there can break an invariant; a machine of
+    /// 51,200 frames checks in the time its few used frames take, which is what lets the fuzz
+    /// targets run it after every step.
     ///
     /// # Errors
     /// The first broken invariant.
     pub fn check(&self) -> Result<(), InvariantError> {
         let arena = &self.mem.arena;
-        // Entries mapping each frame up to the end of the user pool (the only frames an entry
-        // may map), and the owner of each table frame: sized by what is used, not by the
-        // arena, so that a large pool of table frames costs nothing here.
         let user = self.mem.user.range();
-        let mut mapped = vec![0u32; user.end as usize];
-        let mut table_owner: HashMap<Pfn, Pid> = HashMap::new();
+        let kernel = &self.mem.kernel;
+        // Entries mapping each user frame, indexed from the pool's start, and the owner of each
+        // kernel frame, indexed from that pool's start: both grown to the highest frame seen,
+        // not sized by the pools.
+        let mut mapped: Vec<u32> = Vec::new();
+        let mut table_owner: Vec<Option<Pid>> = Vec::new();
+        let mut tables = 0usize;
         for p in self.procs.iter() {
             let pid = p.pid();
             for frame in p.table.table_frames(arena) {
-                if !self.mem.kernel.contains(frame) {
+                if !kernel.contains(frame) {
                     return Err(InvariantError::TableOutsidePool { frame, pid });
                 }
-                if let Some(other) = table_owner.insert(frame, pid) {
+                let i = (frame.as_u32() - kernel.range().start) as usize;
+                if table_owner.len() <= i {
+                    table_owner.resize(i + 1, None);
+                }
+                if let Some(other) = table_owner[i].replace(pid) {
                     return Err(InvariantError::SharedTable { frame, pid, other });
                 }
-                if !self.mem.kernel.is_allocated(frame) {
+                tables += 1;
+                if !kernel.is_allocated(frame) {
                     return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated: false });
                 }
             }
@@ -154,43 +163,83 @@ impl Kernel {
                 general_leaves(arena, m, p.table.root(), pid)?;
             }
             let mut pages = 0;
-            for (vpn, e) in p.table.mapped(arena) {
+            let mut visit = |vpn: &dyn Fn() -> u64, e: Pte| {
                 let frame = e.frame();
-                if !self.mem.user.contains(frame) {
-                    return Err(InvariantError::UserPageOutsidePool { pid, vpn: vpn.as_u64(), frame });
+                if !user.contains(&frame.as_u32()) {
+                    return Err(InvariantError::UserPageOutsidePool { pid, vpn: vpn(), frame });
                 }
                 let f = e.flags();
                 let cow_ok =
                     !f.contains(PteFlags::COW) || (f.contains(PteFlags::ORIG_WRITE) && !f.contains(PteFlags::WRITE));
                 let write_ok = !f.contains(PteFlags::WRITE) || f.contains(PteFlags::ORIG_WRITE);
                 if !cow_ok || !write_ok {
-                    return Err(InvariantError::Flags { pid, vpn: vpn.as_u64(), flags: f });
+                    return Err(InvariantError::Flags { pid, vpn: vpn(), flags: f });
                 }
-                mapped[frame.index()] += 1;
+                let i = (frame.as_u32() - user.start) as usize;
+                if mapped.len() <= i {
+                    mapped.resize(i + 1, 0);
+                }
+                mapped[i] += 1;
                 pages += 1;
+                Ok(())
+            };
+            let format = p.table.format();
+            if format.is_general() {
+                for (vpn, e) in p.table.mapped(arena) {
+                    visit(&|| vpn.as_u64(), e)?;
+                }
+            }
+            // A course format's leaves in plain loops rather than through `PageTable::mapped`,
+            // and 16 entries at a time where all are absent (most are): this walk is most of
+            // the check's cost, and the fuzz targets run the check after every step.
+            for leaf in p.table.leaves(arena) {
+                for (c, chunk) in leaf.entries.chunks(16).enumerate() {
+                    if chunk.iter().fold(0, |bits, e| bits | e.bits()) & PteFlags::PRESENT.bits() == 0 {
+                        continue;
+                    }
+                    for (j, &e) in chunk.iter().enumerate().filter(|(_, e)| e.is_present()) {
+                        visit(&|| format.vpn(leaf.dir_index, c * 16 + j).as_u64(), e)?;
+                    }
+                }
             }
             if pages != p.pages {
                 return Err(InvariantError::PageCount { pid, recorded: p.pages, actual: pages });
             }
         }
-        // Map counts stop at the user pool's end too (`PhysMemory::new`).
-        for (i, &actual) in mapped.iter().enumerate() {
-            let frame = Pfn::new(i as u32);
-            let recorded = self.mem.map_counts.get(frame);
-            if recorded != actual {
-                return Err(InvariantError::MapCount { frame, recorded, actual });
+        let actual =
+            |frame: u32| frame.checked_sub(user.start).and_then(|i| mapped.get(i as usize)).copied().unwrap_or(0);
+        // Map counts, in frame order, over every frame that is mapped or may have a count: the
+        // counts of the mapped frames must be `mapped` and every other count zero. Compared as
+        // slices first; the frame-by-frame loop runs only to name the first wrong count.
+        let mapped_end = user.start + mapped.len() as u32;
+        let counted = self.mem.map_counts.touched();
+        let scan = if mapped.is_empty() { counted } else { counted.start.min(user.start)..counted.end.max(mapped_end) };
+        let counts = self.mem.map_counts.range(scan.clone());
+        let agree = if mapped.is_empty() {
+            counts.iter().all(|&c| c == 0)
+        } else {
+            let (below, rest) = counts.split_at(((user.start - scan.start) as usize).min(counts.len()));
+            let (used, above) = rest.split_at(mapped.len().min(rest.len()));
+            used == mapped.as_slice() && below.iter().chain(above).all(|&c| c == 0)
+        };
+        if !agree {
+            for frame in scan.map(Pfn::new) {
+                let (recorded, actual) = (self.mem.map_counts.get(frame), actual(frame.as_u32()));
+                if recorded != actual {
+                    return Err(InvariantError::MapCount { frame, recorded, actual });
+                }
             }
         }
-        for frame in user.map(Pfn::new) {
-            let allocated = self.mem.user.is_allocated(frame);
-            if allocated != (mapped[frame.index()] > 0) {
-                return Err(InvariantError::FreeMismatch { pool: PoolKind::User, frame, allocated });
-            }
+        // A user frame is allocated exactly when it is mapped: over every frame that may be
+        // allocated or is mapped, 64 frames at a time.
+        if let Some((frame, allocated)) = self.mem.user.first_disagreement(&mapped) {
+            return Err(InvariantError::FreeMismatch { pool: PoolKind::User, frame, allocated });
         }
         // Every table frame is allocated (above); an allocated frame that is no table leaked.
-        let kernel = &self.mem.kernel;
-        if (kernel.len() - kernel.free_count()) as usize != table_owner.len() {
-            if let Some(frame) = kernel.allocated().find(|f| !table_owner.contains_key(f)) {
+        if (kernel.len() - kernel.free_count()) as usize != tables {
+            let start = kernel.range().start;
+            let owned = |f: Pfn| table_owner.get((f.as_u32() - start) as usize).is_some_and(Option::is_some);
+            if let Some(frame) = kernel.allocated().find(|&f| !owned(f)) {
                 return Err(InvariantError::FreeMismatch { pool: PoolKind::Kernel, frame, allocated: true });
             }
         }

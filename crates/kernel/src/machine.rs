@@ -2,7 +2,7 @@
 //! `switch`; the other operations have a file each.
 
 use paging::{LeafTable, PageTable, Pte, VirtAddr, Vpn};
-use phys::{FrameAllocator, FramePool, LayoutError, MapCounts, PhysMemory, PoolKind};
+use phys::{FrameAllocator, LayoutError, PhysMemory};
 
 use crate::error::{ExitError, Fault, FaultReason, ForkError, NoSuchProcess};
 use crate::process::{Pid, Process, ProcessTable};
@@ -86,11 +86,7 @@ impl Kernel {
     /// (the fuzz targets reuse one machine per profile this way). A reset machine and a fresh
     /// one behave identically: `tests::a_reset_machine_is_a_fresh_one` checks it.
     pub fn reset(&mut self) {
-        let layout = &self.profile.memory;
-        self.mem.arena.zero_all();
-        self.mem.kernel = FramePool::new(PoolKind::Kernel, layout.kernel.clone());
-        self.mem.user = FramePool::new(PoolKind::User, layout.user.clone());
-        self.mem.map_counts = MapCounts::new(layout.frames);
+        self.mem.reset();
         self.fork_policy = self.profile.fork_policy;
         self.procs = ProcessTable::new(self.profile.format);
         self.current = None;

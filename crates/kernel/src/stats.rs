@@ -80,7 +80,7 @@ impl Kernel {
             counters: self.counters,
             live_processes: self.procs.len(),
             pages_mapped: self.procs.iter().map(|p| u64::from(p.pages)).sum(),
-            frames_shared: self.mem.map_counts.range(user.range()).iter().filter(|&&c| c > 1).count() as u32,
+            frames_shared: self.mem.map_counts.nonzero().filter(|&(f, c)| c > 1 && user.contains(f)).count() as u32,
             user_frames_free: user.free_count(),
             user_frames: user.len(),
             kernel_frames_free: self.mem.kernel.free_count(),

@@ -1220,6 +1220,55 @@ fn check_reports_every_kind_of_corruption() {
     assert!(matches!(k.check(), Err(InvariantError::Processes(m)) if m.contains("2 alive, limit 1")));
 }
 
+/// `check` scans only the frames a run used (up to the pools' high-water marks and the span of
+/// map counts ever changed): corruption far past them, where the run never reached, is still
+/// found, because it moves those marks or shows in the tables walked.
+#[test]
+fn check_finds_corruption_past_what_the_run_used() {
+    let last_user = Pfn::new(USER0 + USER_FRAMES - 1);
+    // A map count on an OS frame, below the user pool.
+    let mut k = victim();
+    k.mem.map_counts.increment(Pfn::new(5)).unwrap();
+    assert_eq!(k.check(), Err(InvariantError::MapCount { frame: Pfn::new(5), recorded: 1, actual: 0 }));
+    // A map count on the last user frame, never allocated.
+    let mut k = victim();
+    k.mem.map_counts.increment(last_user).unwrap();
+    assert_eq!(k.check(), Err(InvariantError::MapCount { frame: last_user, recorded: 1, actual: 0 }));
+    // An entry moved to the last user frame, counted but never allocated (its old frame given
+    // back, so that nothing else is wrong).
+    let mut k = victim();
+    let old = k.entry(pid(1), vpn(0)).unwrap().frame();
+    table_of(&k, 1).remap(&mut k.mem.arena, vpn(0), last_user, P | R | X).unwrap();
+    k.mem.map_counts.decrement(old).unwrap();
+    k.mem.map_counts.increment(last_user).unwrap();
+    k.mem.user.deallocate_frame(old).unwrap();
+    assert_eq!(
+        k.check(),
+        Err(InvariantError::FreeMismatch { pool: PoolKind::User, frame: last_user, allocated: false })
+    );
+    // A table in the last kernel frame, which the pool never handed out.
+    let mut k = victim();
+    let mut far = phys::FramePool::new(PoolKind::Kernel, KERNEL_FRAMES - 1..KERNEL_FRAMES);
+    let t = PageTable::new(&mut k.mem.arena, &mut far, paging::Format::MTL458).unwrap();
+    k.procs.insert(Process::new(pid(2), t, None));
+    assert_eq!(
+        k.check(),
+        Err(InvariantError::FreeMismatch {
+            pool: PoolKind::Kernel,
+            frame: Pfn::new(KERNEL_FRAMES - 1),
+            allocated: false
+        })
+    );
+    // After a reset, the high-water marks start again: a leak far from the new run is found.
+    let mut k = victim();
+    k.reset();
+    k.mem.user.allocate_frame().unwrap();
+    assert_eq!(
+        k.check(),
+        Err(InvariantError::FreeMismatch { pool: PoolKind::User, frame: Pfn::new(USER0), allocated: true })
+    );
+}
+
 #[test]
 fn mtl458_round_trip_fork_and_kill() {
     let mut k = mtl();

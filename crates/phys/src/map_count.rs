@@ -28,15 +28,43 @@ pub enum MapCountError {
 }
 
 /// One map count per frame of the machine.
+///
+/// The counts also keep the span of frames ever incremented since they were created or
+/// [cleared](MapCounts::clear) ([`MapCounts::touched`]): every count outside it is zero by
+/// construction, so a full scan of the counts (the kernel's `check`, statistics) costs the
+/// frames a run used, not the machine's 51,200.
 #[derive(Clone)]
 pub struct MapCounts {
     counts: Vec<u32>,
+    /// Frames ever incremented lie in `touched.0..touched.1`; empty when `touched.0 >= touched.1`.
+    touched: (u32, u32),
 }
 
 impl MapCounts {
     /// All-zero counts for `frames` frames.
     pub fn new(frames: u32) -> Self {
-        MapCounts { counts: vec![0; frames as usize] }
+        MapCounts { counts: vec![0; frames as usize], touched: (u32::MAX, 0) }
+    }
+
+    /// The number of frames counted.
+    pub fn frames(&self) -> u32 {
+        self.counts.len() as u32
+    }
+
+    /// A range holding every frame whose count is not zero: the span of the frames incremented
+    /// since the counts were created or cleared (it never shrinks before [`MapCounts::clear`]).
+    /// Empty when nothing was incremented.
+    pub fn touched(&self) -> core::ops::Range<u32> {
+        let (lo, hi) = self.touched;
+        lo.min(hi)..hi
+    }
+
+    /// Makes every count zero again, as [`MapCounts::new`] left them, at the cost of the
+    /// [touched](MapCounts::touched) span only.
+    pub fn clear(&mut self) {
+        let r = self.touched();
+        self.counts[r.start as usize..r.end as usize].fill(0);
+        self.touched = (u32::MAX, 0);
     }
 
     /// The count of `frame`; 0 for frames outside the machine.
@@ -54,7 +82,10 @@ impl MapCounts {
         let frames = self.counts.len() as u32;
         let c = self.counts.get_mut(frame.index()).ok_or(MapCountError::OutOfRange { frame, frames })?;
         *c = c.checked_add(1).ok_or(MapCountError::Overflow { frame })?;
-        Ok(*c)
+        let new = *c;
+        let i = frame.as_u32();
+        self.touched = (self.touched.0.min(i), self.touched.1.max(i + 1));
+        Ok(new)
     }
 
     /// Removes one mapping of `frame`; returns the new count.
@@ -69,9 +100,15 @@ impl MapCounts {
         Ok(*c)
     }
 
-    /// Every frame with a non-zero count, with its count, in frame order.
+    /// Every frame with a non-zero count, with its count, in frame order. The cost is the
+    /// [touched](MapCounts::touched) span.
     pub fn nonzero(&self) -> impl Iterator<Item = (Pfn, u32)> + '_ {
-        self.counts.iter().enumerate().filter(|(_, c)| **c != 0).map(|(i, &c)| (Pfn::new(i as u32), c))
+        let r = self.touched();
+        self.counts[r.start as usize..r.end as usize]
+            .iter()
+            .zip(r)
+            .filter(|(c, _)| **c != 0)
+            .map(|(&c, i)| (Pfn::new(i), c))
     }
 
     /// The counts of `frames`, one per frame, starting at `frames.start`.
@@ -104,5 +141,25 @@ mod tests {
         assert_eq!(m.nonzero().collect::<Vec<_>>(), vec![(Pfn::new(1), 1)]);
         assert_eq!(m.range(0..2), &[0, 1]);
         assert_eq!(m.range(3..9), &[0]);
+    }
+
+    #[test]
+    fn the_touched_span_holds_every_nonzero_count_until_cleared() {
+        let mut m = MapCounts::new(100);
+        assert!(m.touched().is_empty());
+        m.increment(Pfn::new(40)).unwrap();
+        m.increment(Pfn::new(7)).unwrap();
+        m.increment(Pfn::new(7)).unwrap();
+        assert_eq!(m.touched(), 7..41);
+        m.decrement(Pfn::new(40)).unwrap();
+        assert_eq!(m.touched(), 7..41, "a span never shrinks before clear");
+        assert_eq!(m.nonzero().collect::<Vec<_>>(), vec![(Pfn::new(7), 2)]);
+        m.increment(Pfn::new(99)).unwrap();
+        m.clear();
+        assert!(m.touched().is_empty());
+        assert_eq!(m.nonzero().count(), 0);
+        assert!((0..100).all(|f| m.get(Pfn::new(f)) == 0), "every count is zero again");
+        assert_eq!(m.increment(Pfn::new(0)), Ok(1));
+        assert_eq!(m.touched(), 0..1);
     }
 }

@@ -148,11 +148,13 @@ impl FramePool {
     }
 
     /// Whether `frame` belongs to this pool.
+    #[inline]
     pub fn contains(&self, frame: Pfn) -> bool {
         (self.start..self.end).contains(&frame.as_u32())
     }
 
     /// Whether `frame` belongs to this pool and is allocated.
+    #[inline]
     pub fn is_allocated(&self, frame: Pfn) -> bool {
         self.contains(frame) && {
             let i = (frame.as_u32() - self.start) as usize;
@@ -173,6 +175,42 @@ impl FramePool {
                 })
             })
         })
+    }
+
+    /// A range of the pool holding every allocated frame: from the pool's start to just past
+    /// the highest word of 64 frames ever allocated from (since creation or
+    /// [`FramePool::clear`]). Frames past it are free by construction, so a scan of the pool's
+    /// frames (the kernel's `check`) need not go further: it costs what a run used.
+    pub fn allocated_span(&self) -> Range<u32> {
+        let words = u32::try_from(self.used.len()).unwrap_or(u32::MAX);
+        self.start..self.start.saturating_add(words.saturating_mul(64)).min(self.end)
+    }
+
+    /// The lowest frame whose allocation disagrees with `in_use`, where `in_use[i] != 0` says
+    /// frame `start + i` of the pool should be allocated (frames past the slice should be
+    /// free), with whether it is allocated; `None` if every frame agrees. Compares 64 frames a
+    /// step up to the [allocated span](FramePool::allocated_span) or the slice's end, whichever
+    /// is further: the kernel's `check` uses it to match the pool against the page tables.
+    pub fn first_disagreement(&self, in_use: &[u32]) -> Option<(Pfn, bool)> {
+        let words = self.used.len().max(in_use.len().div_ceil(64));
+        (0..words).find_map(|w| {
+            let chunk = in_use.get(w * 64..).unwrap_or(&[]);
+            let want = chunk.iter().take(64).enumerate().fold(0u64, |m, (b, &c)| m | (u64::from(c != 0) << b));
+            let have = self.used.get(w).copied().unwrap_or(0);
+            let differ = want ^ have;
+            (differ != 0).then(|| {
+                let bit = differ.trailing_zeros();
+                (Pfn::new(self.start + (w * 64) as u32 + bit), have & (1 << bit) != 0)
+            })
+        })
+    }
+
+    /// Frees every frame, as [`FramePool::new`] left the pool, at the cost of the bitmap words
+    /// used (their memory is kept for the next allocations).
+    pub fn clear(&mut self) {
+        self.used.clear();
+        self.full.clear();
+        self.free_count = self.len();
     }
 
     /// The lowest free frame, without allocating it.
@@ -331,7 +369,29 @@ mod tests {
             let allocated: Vec<u32> = pool.allocated().map(Pfn::as_u32).collect();
             let mut expect = held.clone();
             expect.sort_unstable();
-            prop_assert_eq!(allocated, expect);
+            let span = pool.allocated_span();
+            prop_assert!(expect.iter().all(|f| span.contains(f)), "{:?} outside {:?}", expect, span);
+            prop_assert_eq!(&allocated, &expect);
+            // first_disagreement against the held frames, then with one frame wrong either way.
+            let mut in_use = vec![0u32; len as usize];
+            for f in &held {
+                in_use[(f - start) as usize] = 1;
+            }
+            prop_assert_eq!(pool.first_disagreement(&in_use), None);
+            if let Some(i) = in_use.iter().position(|&c| c == 0) {
+                in_use[i] = 3;
+                prop_assert_eq!(pool.first_disagreement(&in_use), Some((Pfn::new(start + i as u32), false)));
+                in_use[i] = 0;
+            }
+            if let Some(&f) = expect.first() {
+                in_use[(f - start) as usize] = 0;
+                prop_assert_eq!(pool.first_disagreement(&in_use), Some((Pfn::new(f), true)));
+            }
+            pool.clear();
+            prop_assert_eq!(pool.free_count(), len);
+            prop_assert!(pool.allocated_span().is_empty());
+            prop_assert_eq!(pool.allocated().count(), 0);
+            prop_assert_eq!(pool.peek_lowest_free().map(Pfn::as_u32), (len > 0).then_some(start));
         }
     }
 }
