@@ -16,7 +16,7 @@ use kernel::{
     Perm, Pfn, Pid, Profile, SegmentSizes, SwitchOutcome, UnmapPageError, VirtAddr, Vpn,
 };
 
-use crate::op::{Action, Op, create_data};
+use crate::op::{Action, DataSource, Op};
 use crate::{FrameBytes, Model};
 
 /// A successful outcome.
@@ -330,15 +330,22 @@ pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunRepo
     full_compare(k, &mut m).map_err(at_start)?;
     report.full_compares += 1;
 
+    // Every create's data is a slice of one buffer, kept by the thread between runs (a run
+    // that fails drops it): a create can pass megabytes, and making them for each was most of
+    // a fuzz execution.
+    thread_local! {
+        static DATA: std::cell::Cell<DataSource> = std::cell::Cell::new(DataSource::default());
+    }
+    let mut source = DATA.take();
     for (step, op) in ops.iter().enumerate() {
         let action = op.resolve(&m);
         let fail = |what: String| Mismatch { step, op: Some(op.clone()), action: Some(action.clone()), what };
         let data = match action {
-            Action::Create { data_len, seed, .. } => create_data(seed, data_len),
-            _ => Vec::new(),
+            Action::Create { data_len, seed, .. } => source.data(seed, data_len),
+            _ => &[],
         };
-        let got = apply(k, &action, &data);
-        let want = apply(&mut m, &action, &data);
+        let got = apply(k, &action, data);
+        let want = apply(&mut m, &action, data);
         if got != want {
             return Err(fail(format!("kernel returned {got:?}, model predicts {want:?}")));
         }
@@ -358,6 +365,7 @@ pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunRepo
             report.full_compares += 1;
         }
     }
+    DATA.set(source);
     let end = |what: String| Mismatch { step: ops.len(), op: None, action: None, what };
     full_compare(k, &mut m).map_err(end)?;
     report.full_compares += 1;

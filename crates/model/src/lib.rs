@@ -26,5 +26,5 @@ mod profiles;
 
 pub use harness::{Mismatch, Outcome, Refusal, RefusalClass, RunOptions, RunReport, Value, run, run_on, run_with};
 pub use model::{FrameBytes, Model, PageModel, ProcModel};
-pub use op::{Action, AddrSel, Op, PageSel, PidSel, Policy, create_data, data_byte};
+pub use op::{Action, AddrSel, DATA_PERIOD, DataSource, Op, PageSel, PidSel, Policy, create_data, data_byte};
 pub use profiles::{ajou_16, mtl458_64, small_ajou, small_mtl458};

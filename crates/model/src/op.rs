@@ -291,16 +291,59 @@ pub enum Action {
     },
 }
 
-/// Byte `i` of the initial data of a `create_ps` with `seed`: varies within a page and from
-/// page to page, so that a byte copied to the wrong place shows.
+/// The data repeats every this many bytes: a prime, so that no shift by whole pages (a byte
+/// copied to the wrong page) maps the data onto itself, and more than 16 pages.
+pub const DATA_PERIOD: usize = 65_537;
+
+/// How far apart two consecutive seeds' data start in the one sequence every seed's data is
+/// cut from: 256 seeds, 256 distinct starts inside one period.
+const SEED_SHIFT: usize = 257;
+
+/// Byte `j` of the sequence every seed's data is cut from, repeating every [`DATA_PERIOD`].
+fn sequence_byte(j: usize) -> u8 {
+    ((((j % DATA_PERIOD) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 56) as u8 | 1
+}
+
+/// Byte `i` of the initial data of a `create_ps` with `seed`: never zero, varies within a page,
+/// from page to page and from seed to seed, so that a byte copied to the wrong place shows.
+/// Every seed's data is the same sequence (repeating every [`DATA_PERIOD`] bytes) from a
+/// different start, so that a harness can hand out any seed's data, megabytes long, as a slice
+/// of one buffer ([`DataSource`]) instead of making it for each create.
 pub fn data_byte(seed: u8, i: usize) -> u8 {
-    let x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(seed).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-    (x >> 56) as u8 | 1
+    sequence_byte(i + usize::from(seed) * SEED_SHIFT)
 }
 
 /// The data a [`Action::Create`] passes.
 pub fn create_data(seed: u8, len: usize) -> Vec<u8> {
     (0..len).map(|i| data_byte(seed, i)).collect()
+}
+
+/// One buffer that every seed's [`create_data`] is a slice of, grown to the longest asked for:
+/// a create can pass megabytes (`Op::Create`'s `data_len` of 0xFFF0 and above), and making them
+/// for each create was most of a fuzz execution.
+#[derive(Debug, Clone, Default)]
+pub struct DataSource {
+    /// `sequence_byte(j)` at `j`.
+    bytes: Vec<u8>,
+}
+
+impl DataSource {
+    /// [`create_data`]`(seed, len)`, without making it.
+    pub fn data(&mut self, seed: u8, len: usize) -> &[u8] {
+        let start = usize::from(seed) * SEED_SHIFT;
+        let end = start + len;
+        let first = end.min(DATA_PERIOD);
+        if self.bytes.len() < first {
+            self.bytes.extend((self.bytes.len()..first).map(sequence_byte));
+        }
+        // Past the first period, a copy of it.
+        while self.bytes.len() < end {
+            let at = self.bytes.len();
+            let n = (end - at).min(DATA_PERIOD);
+            self.bytes.extend_from_within(at - DATA_PERIOD..at - DATA_PERIOD + n);
+        }
+        &self.bytes[start..end]
+    }
 }
 
 fn perm_of(bits: u8) -> Perm {
@@ -494,5 +537,26 @@ mod tests {
         let Action::Create { sizes, .. } = create(240, 0) else { panic!() };
         assert_eq!(sizes.stack, 4 << 20);
         assert!(data_byte(1, 0) != 0 && data_byte(1, 4096) != data_byte(2, 4096));
+        // No shift by whole pages (up to 16) leaves the data unchanged, and no two seeds agree
+        // on a page.
+        for pages in 1..=16 {
+            assert!((0..PAGE_SIZE).any(|i| data_byte(3, i) != data_byte(3, i + pages * PAGE_SIZE)), "{pages} pages");
+        }
+        for seed in 1..=255 {
+            assert!((0..PAGE_SIZE).any(|i| data_byte(0, i) != data_byte(seed, i)), "seed {seed}");
+        }
+        assert!((0..=255).all(|seed| (0..3 * DATA_PERIOD).all(|i| data_byte(seed, i) != 0)));
+        // No shift by whole pages (up to 16) leaves the data unchanged.
+        for pages in 1..=16 {
+            assert!((0..PAGE_SIZE).any(|i| data_byte(3, i) != data_byte(3, i + pages * PAGE_SIZE)), "{pages} pages");
+        }
+        // A data source's slices are create_data, whatever was asked before.
+        let mut source = DataSource::default();
+        let long = [DATA_PERIOD - 1, 3 * DATA_PERIOD + 5, 0, 3 * DATA_PERIOD + 70_000];
+        for (seed, lens) in [(0, [0, 0, 3, 1]), (1, [1, 9, 8, 4096]), (2, [4097, 4100, 9000, 7]), (255, long)] {
+            for len in lens {
+                assert!(source.data(seed, len) == create_data(seed, len).as_slice(), "seed {seed}, {len} bytes");
+            }
+        }
     }
 }
