@@ -94,6 +94,9 @@ pub struct Step {
     pub victim: Option<(Page, bool)>,
 }
 
+/// The value of a page in [`Simulator`]'s table that was referenced but is not resident.
+const NOT_RESIDENT: u32 = u32::MAX;
+
 /// Runs references through one policy over a fixed number of frames.
 ///
 /// `P` is the policy: a `Box<dyn Policy>` by default (any policy chosen at run time, from
@@ -103,10 +106,10 @@ pub struct Simulator<P = Box<dyn Policy>> {
     policy: P,
     bits: Bits,
     pages: Vec<Option<Page>>,
-    /// Page -> frame index of every resident page.
-    resident: PageMap<u32>,
-    /// Every page referenced so far (a fault on one of them is major).
-    seen: PageMap<()>,
+    /// Every page referenced so far -> its frame index, or [`NOT_RESIDENT`] (a fault on a
+    /// page in the map is major). One map, so that a hit is one lookup and an eviction
+    /// changes a value instead of deleting a key.
+    table: PageMap<u32>,
     /// Frames `filled..` have never held a page.
     filled: usize,
     /// Frames below `filled` emptied by [`Simulator::remove`].
@@ -139,8 +142,7 @@ impl<P: Policy> Simulator<P> {
             policy,
             bits: Bits::new(frames),
             pages: vec![None; frames],
-            resident: PageMap::new(),
-            seen: PageMap::new(),
+            table: PageMap::new(),
             filled: 0,
             freed: BTreeSet::new(),
             time: 0,
@@ -149,9 +151,10 @@ impl<P: Policy> Simulator<P> {
     }
 
     /// The lowest free frame, taken.
+    #[inline]
     fn take_free(&mut self) -> Option<usize> {
-        if let Some(f) = self.freed.pop_first() {
-            return Some(f);
+        if !self.freed.is_empty() {
+            return self.freed.pop_first();
         }
         (self.filled < self.pages.len()).then(|| {
             self.filled += 1;
@@ -160,50 +163,19 @@ impl<P: Policy> Simulator<P> {
     }
 
     /// Makes one reference.
+    #[inline]
     pub fn access(&mut self, reference: Reference) -> Step {
         let r = Ref { page: reference.page, time: self.time, write: reference.write };
-        let step = if let Some(f) = self.resident.get(r.page) {
-            let f = Frame(f as usize);
-            self.stats.hits += 1;
-            self.bits.touch(f, r.write);
-            self.policy.hit(f, r, &mut self.bits);
-            Step { reference, time: r.time, hit: true, frame: f, victim: None }
-        } else {
-            self.stats.faults += 1;
-            if self.seen.insert(r.page, ()).is_none() {
-                self.stats.minor_faults += 1;
-            } else {
-                self.stats.major_faults += 1;
-                self.stats.disk_reads += 1;
+        let entry = self.table.get(r.page);
+        let step = match entry {
+            Some(f) if f != NOT_RESIDENT => {
+                let f = Frame(f as usize);
+                self.stats.hits += 1;
+                self.bits.touch(f, r.write);
+                self.policy.hit(f, r, &mut self.bits);
+                Step { reference, time: r.time, hit: true, frame: f, victim: None }
             }
-            let (f, victim) = match self.take_free() {
-                Some(f) => (Frame(f), None),
-                None => {
-                    let f = self.policy.victim(r, &mut self.bits);
-                    // A policy must name an occupied frame; should one not, the lowest
-                    // occupied frame keeps the run going rather than panicking.
-                    let f = if self.pages.get(f.0).is_some_and(Option::is_some) { f } else { Frame(0) };
-                    let dirty = self.bits.modified(f);
-                    if dirty {
-                        self.stats.dirty_evictions += 1;
-                        self.stats.disk_writes += 1;
-                    } else {
-                        self.stats.clean_evictions += 1;
-                    }
-                    self.policy.evict(f);
-                    let old = self.pages[f.0].take();
-                    if let Some(old) = old {
-                        self.resident.remove(old);
-                    }
-                    (f, old.map(|p| (p, dirty)))
-                }
-            };
-            self.pages[f.0] = Some(r.page);
-            // A frame index fits in u32: a machine of 2^32 frames would not fit in memory.
-            self.resident.insert(r.page, f.0 as u32);
-            self.bits.load(f, r.write);
-            self.policy.insert(f, r, &mut self.bits);
-            Step { reference, time: r.time, hit: false, frame: f, victim }
+            _ => self.fault(reference, r, entry.is_some()),
         };
         self.policy.tick(r, &mut self.bits);
         self.stats.references += 1;
@@ -211,11 +183,55 @@ impl<P: Policy> Simulator<P> {
         step
     }
 
+    /// A miss: the lowest free frame, or the policy's victim's.
+    #[inline]
+    fn fault(&mut self, reference: Reference, r: Ref, seen: bool) -> Step {
+        self.stats.faults += 1;
+        if seen {
+            self.stats.major_faults += 1;
+            self.stats.disk_reads += 1;
+        } else {
+            self.stats.minor_faults += 1;
+        }
+        let (f, victim) = match self.take_free() {
+            Some(f) => (Frame(f), None),
+            None => {
+                let f = self.policy.victim(r, &mut self.bits);
+                // A policy must name an occupied frame; should one not, the lowest
+                // occupied frame keeps the run going rather than panicking.
+                let f = if self.pages.get(f.0).is_some_and(Option::is_some) { f } else { Frame(0) };
+                let dirty = self.bits.modified(f);
+                if dirty {
+                    self.stats.dirty_evictions += 1;
+                    self.stats.disk_writes += 1;
+                } else {
+                    self.stats.clean_evictions += 1;
+                }
+                self.policy.evict(f);
+                let old = self.pages[f.0].take();
+                if let Some(old) = old {
+                    self.table.insert(old, NOT_RESIDENT);
+                }
+                (f, old.map(|p| (p, dirty)))
+            }
+        };
+        self.pages[f.0] = Some(r.page);
+        // A frame index fits in u32 (below NOT_RESIDENT): 2^32 - 1 frames would not fit in
+        // memory.
+        self.table.insert(r.page, f.0 as u32);
+        self.bits.load(f, r.write);
+        self.policy.insert(f, r, &mut self.bits);
+        Step { reference, time: r.time, hit: false, frame: f, victim }
+    }
+
     /// Frees the frame of `page` outside replacement (the page is unmapped); false if it was
     /// not resident.
     pub fn remove(&mut self, page: Page) -> bool {
-        let Some(f) = self.resident.remove(page) else { return false };
-        let f = Frame(f as usize);
+        let f = match self.table.get(page) {
+            Some(f) if f != NOT_RESIDENT => Frame(f as usize),
+            _ => return false,
+        };
+        self.table.insert(page, NOT_RESIDENT);
         self.policy.remove(f);
         self.pages[f.0] = None;
         self.freed.insert(f.0);

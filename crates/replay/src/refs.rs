@@ -48,12 +48,22 @@ pub struct Kinds {
 }
 
 impl Kinds {
-    fn add(&mut self, k: Kind) {
+    fn add_all(&mut self, records: &[Record]) {
+        // Counted by index, without a branch a record.
+        let mut n = [0u64; 4];
+        for r in records {
+            n[r.kind as usize] += 1;
+        }
+        for k in Kind::ALL {
+            *self.slot(k) += n[k as usize];
+        }
+    }
+    fn slot(&mut self, k: Kind) -> &mut u64 {
         match k {
-            Kind::Fetch => self.fetch += 1,
-            Kind::Read => self.read += 1,
-            Kind::Write => self.write += 1,
-            Kind::Modify => self.modify += 1,
+            Kind::Fetch => &mut self.fetch,
+            Kind::Read => &mut self.read,
+            Kind::Write => &mut self.write,
+            Kind::Modify => &mut self.modify,
         }
     }
     /// All records.
@@ -82,6 +92,19 @@ fn shift_of(page_size: u64) -> Result<u32, ReplayError> {
         return Err(ReplayError::PageSize(page_size));
     }
     Ok(page_size.trailing_zeros())
+}
+
+/// Appends the references of `records` to `out`.
+#[inline]
+fn push_all(records: &[Record], shift: u32, pages: bool, straddle: bool, out: &mut Vec<PageRef>) {
+    if pages || straddle {
+        for r in records {
+            push_refs(r, shift, pages, straddle, out);
+        }
+    } else {
+        // The common case in one loop the compiler can unroll: the page of the first byte.
+        out.extend(records.iter().map(|r| PageRef { page: r.addr >> shift, write: r.kind.writes() }));
+    }
 }
 
 /// Appends the references of `r` to `out`.
@@ -117,18 +140,23 @@ pub fn page_refs<R: Read>(
     let pages = reader.format().gives_pages();
     let mut refs = Vec::new();
     let mut kinds = Kinds::default();
-    while let Some(r) = reader.next_record()? {
-        kinds.add(r.kind);
-        push_refs(&r, shift, pages, straddle, &mut refs);
-        if refs.len() % (1 << 20) == 0 {
+    let mut records = Vec::with_capacity(BATCH);
+    let mut batches = 0u64;
+    while reader.next_batch(&mut records, BATCH)? > 0 {
+        kinds.add_all(&records);
+        push_all(&records, shift, pages, straddle, &mut refs);
+        records.clear();
+        batches += 1;
+        if batches % 256 == 0 {
             progress(reader.stats().bytes);
         }
     }
     Ok((refs, kinds))
 }
 
-/// References per batch handed to the memory in a streaming replay.
-const BATCH: usize = 4096;
+/// Records per batch read and handed to the memory: the batch of records and of references
+/// (16 bytes each) stay in the first-level cache.
+const BATCH: usize = 512;
 
 /// Replays `reader` under `options`: streaming (constant memory) for every policy but OPT,
 /// which reads the whole trace first. `progress` is called now and then with the bytes read.
@@ -152,21 +180,20 @@ pub fn replay_trace<R: Read>(
     };
     let pages = reader.format().gives_pages();
     let mut kinds = Kinds::default();
-    let mut batch = Vec::with_capacity(BATCH + 64);
+    let mut records = Vec::with_capacity(BATCH);
+    let mut batch = Vec::with_capacity(BATCH);
     let mut batches = 0u64;
-    while let Some(r) = reader.next_record()? {
-        kinds.add(r.kind);
-        push_refs(&r, shift, pages, options.straddle, &mut batch);
-        if batch.len() >= BATCH {
-            sink.feed(&batch);
-            batch.clear();
-            batches += 1;
-            if batches % 256 == 0 {
-                progress(reader.stats().bytes);
-            }
+    while reader.next_batch(&mut records, BATCH)? > 0 {
+        kinds.add_all(&records);
+        push_all(&records, shift, pages, options.straddle, &mut batch);
+        sink.feed(&batch);
+        records.clear();
+        batch.clear();
+        batches += 1;
+        if batches % 256 == 0 {
+            progress(reader.stats().bytes);
         }
     }
-    sink.feed(&batch);
     Ok(TraceSummary { kinds, reader: *reader.stats(), counts: sink.counts(), tlb: sink.tlb_counts() })
 }
 
