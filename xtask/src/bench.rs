@@ -12,6 +12,7 @@
 //! 5. print one table of figures and the scaling tables, and write them into the generated part
 //!    of `docs/performance.md` (between markers: the text around them is kept), with the chart.
 
+pub mod replay;
 pub mod script;
 
 use std::collections::HashMap;
@@ -36,6 +37,10 @@ pub struct Args {
     /// Print the report only; leave `docs/` as it is.
     #[arg(long)]
     pub no_docs: bool,
+    /// Only the trace-replay rows (vmsim replay and sweep beside libCacheSim); print them and
+    /// leave `docs/` as it is.
+    #[arg(long)]
+    pub replay_only: bool,
 }
 
 /// The lengths of the timed `ajou` scripts: the 1,000,000 of the target and two shorter ones
@@ -96,6 +101,16 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
     let criterion = target.join("criterion");
     let load_at_start = load_average();
 
+    if args.replay_only {
+        writeln!(out, "==> building the release shell")?;
+        cargo(&root, &["build", "--release", "-p", "cli", "--bin", "vmsim"], &[], &work.join("build-cli.log"))?;
+        let vmsim = target.join("release").join(format!("vmsim{}", std::env::consts::EXE_SUFFIX));
+        let figures = replay::measure(&vmsim, &work, &target, out)?;
+        writeln!(out)?;
+        out.write_all(replay::render(&figures).as_bytes())?;
+        return Ok(());
+    }
+
     writeln!(out, "==> generating the ajou scripts in {}", work.display())?;
     let mut scripts = Vec::new();
     for n in SCRIPT_LENGTHS {
@@ -121,6 +136,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
         )?;
         shell.push(ShellRun { mix: *mix, best });
     }
+    let replay_figures = replay::measure(&vmsim, &work, &target, out)?;
 
     let started = SystemTime::now();
     let quick: &[&str] = if args.quick { &["--", "--quick"] } else { &[] };
@@ -191,7 +207,9 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
     };
 
     let facts = Facts::gather(&root, args.quick, load_at_start);
-    let report = render(&figures, &facts);
+    let mut report = render(&figures, &facts);
+    report.push('\n');
+    report.push_str(&replay::render(&replay_figures));
     writeln!(out)?;
     out.write_all(report.as_bytes())?;
     if !args.no_docs {

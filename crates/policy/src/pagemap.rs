@@ -26,6 +26,19 @@ pub(crate) struct PageMap<V> {
     max_page: Option<V>,
 }
 
+/// Where a page is, or would go, in a [`PageMap`], so that a caller can write there without a
+/// second probe. [`PageMap::set`] checks it, so a slot kept after the map grew is safe, only
+/// slower.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot<V> {
+    /// The page is at this index, with this value.
+    Found(usize, V),
+    /// The page is absent; this empty index ends its probe run.
+    Vacant(usize),
+    /// The page `u64::MAX`, kept beside the table.
+    Max(Option<V>),
+}
+
 impl<V: Copy + Default> PageMap<V> {
     /// An empty map.
     pub(crate) fn new() -> PageMap<V> {
@@ -34,6 +47,45 @@ impl<V: Copy + Default> PageMap<V> {
 
     fn with_slots(n: usize) -> PageMap<V> {
         PageMap { slots: vec![(EMPTY, V::default()); n], shift: 64 - n.trailing_zeros(), len: 0, max_page: None }
+    }
+
+    /// Where `page` is, or would be inserted.
+    #[inline]
+    pub(crate) fn find(&self, page: Page) -> Slot<V> {
+        if page == EMPTY {
+            return Slot::Max(self.max_page);
+        }
+        let mask = self.mask();
+        let mut i = self.home(page);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == page {
+                return Slot::Found(i, v);
+            }
+            if k == EMPTY {
+                return Slot::Vacant(i);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Sets the value of `page` at `slot`, which [`find`](Self::find) returned for it (for a
+    /// `Vacant` slot the page is added). A slot that is not `page`'s (or not empty) any more,
+    /// or a table half full, falls back to [`insert`](Self::insert).
+    #[inline]
+    pub(crate) fn set(&mut self, slot: Slot<V>, page: Page, value: V) {
+        match slot {
+            Slot::Found(i, _) if self.slots.get(i).is_some_and(|s| s.0 == page) => self.slots[i].1 = value,
+            Slot::Vacant(i)
+                if (self.len + 1) * 2 <= self.slots.len() && self.slots.get(i).is_some_and(|s| s.0 == EMPTY) =>
+            {
+                self.slots[i] = (page, value);
+                self.len += 1;
+            }
+            _ => {
+                self.insert(page, value);
+            }
+        }
     }
 
     #[inline]
@@ -121,12 +173,23 @@ mod tests {
         /// Against `std`'s map, on keys crowded into a few slots' worth of hashes and the
         /// sentinel page.
         #[test]
-        fn behaves_as_a_hash_map(ops in proptest::collection::vec((0u8..2, prop_oneof![0u64..40, Just(u64::MAX), any::<u64>()], any::<u32>()), 0..400)) {
+        fn behaves_as_a_hash_map(ops in proptest::collection::vec((0u8..3, prop_oneof![0u64..40, Just(u64::MAX), any::<u64>()], any::<u32>()), 0..400)) {
             let mut fast = PageMap::<u32>::new();
             let mut slow = HashMap::new();
             for (op, k, v) in ops {
                 match op {
                     0 => prop_assert_eq!(fast.insert(k, v), slow.insert(k, v)),
+                    1 => {
+                        let slot = fast.find(k);
+                        let before = match slot {
+                            Slot::Found(_, v) => Some(v),
+                            Slot::Max(v) => v,
+                            Slot::Vacant(_) => None,
+                        };
+                        prop_assert_eq!(before, slow.get(&k).copied());
+                        fast.set(slot, k, v);
+                        slow.insert(k, v);
+                    }
                     _ => prop_assert_eq!(fast.get(k), slow.get(&k).copied()),
                 }
                 prop_assert_eq!(fast.len + usize::from(fast.max_page.is_some()), slow.len());

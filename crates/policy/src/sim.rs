@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::pagemap::PageMap;
+use crate::pagemap::{PageMap, Slot};
 use crate::{BuildError, Frame, FrameBits, FrameNote, Options, Page, Policy, Ref, Reference, Spec, build};
 
 /// The R and M bits of every frame, as the driver's MMU keeps them.
@@ -110,6 +110,8 @@ pub struct Simulator<P = Box<dyn Policy>> {
     /// page in the map is major). One map, so that a hit is one lookup and an eviction
     /// changes a value instead of deleting a key.
     table: PageMap<u32>,
+    /// Per frame, where its page's entry was in `table` (checked before use: a hint).
+    slot_of: Vec<usize>,
     /// Frames `filled..` have never held a page.
     filled: usize,
     /// Frames below `filled` emptied by [`Simulator::remove`].
@@ -143,6 +145,7 @@ impl<P: Policy> Simulator<P> {
             bits: Bits::new(frames),
             pages: vec![None; frames],
             table: PageMap::new(),
+            slot_of: vec![0; frames],
             filled: 0,
             freed: BTreeSet::new(),
             time: 0,
@@ -166,16 +169,16 @@ impl<P: Policy> Simulator<P> {
     #[inline]
     pub fn access(&mut self, reference: Reference) -> Step {
         let r = Ref { page: reference.page, time: self.time, write: reference.write };
-        let entry = self.table.get(r.page);
-        let step = match entry {
-            Some(f) if f != NOT_RESIDENT => {
+        let slot = self.table.find(r.page);
+        let step = match slot {
+            Slot::Found(_, f) | Slot::Max(Some(f)) if f != NOT_RESIDENT => {
                 let f = Frame(f as usize);
                 self.stats.hits += 1;
                 self.bits.touch(f, r.write);
                 self.policy.hit(f, r, &mut self.bits);
                 Step { reference, time: r.time, hit: true, frame: f, victim: None }
             }
-            _ => self.fault(reference, r, entry.is_some()),
+            _ => self.fault(reference, r, slot),
         };
         self.policy.tick(r, &mut self.bits);
         self.stats.references += 1;
@@ -185,9 +188,9 @@ impl<P: Policy> Simulator<P> {
 
     /// A miss: the lowest free frame, or the policy's victim's.
     #[inline]
-    fn fault(&mut self, reference: Reference, r: Ref, seen: bool) -> Step {
+    fn fault(&mut self, reference: Reference, r: Ref, slot: Slot<u32>) -> Step {
         self.stats.faults += 1;
-        if seen {
+        if matches!(slot, Slot::Found(..) | Slot::Max(Some(_))) {
             self.stats.major_faults += 1;
             self.stats.disk_reads += 1;
         } else {
@@ -210,7 +213,8 @@ impl<P: Policy> Simulator<P> {
                 self.policy.evict(f);
                 let old = self.pages[f.0].take();
                 if let Some(old) = old {
-                    self.table.insert(old, NOT_RESIDENT);
+                    // Evicting can't grow the table: the slot found for the new page stays.
+                    self.table.set(Slot::Found(self.slot_of[f.0], NOT_RESIDENT), old, NOT_RESIDENT);
                 }
                 (f, old.map(|p| (p, dirty)))
             }
@@ -218,7 +222,12 @@ impl<P: Policy> Simulator<P> {
         self.pages[f.0] = Some(r.page);
         // A frame index fits in u32 (below NOT_RESIDENT): 2^32 - 1 frames would not fit in
         // memory.
-        self.table.insert(r.page, f.0 as u32);
+        self.table.set(slot, r.page, f.0 as u32);
+        self.slot_of[f.0] = match slot {
+            Slot::Found(i, _) | Slot::Vacant(i) => i,
+            // Not in the table proper, or moved by a growth: found again when needed.
+            Slot::Max(_) => usize::MAX,
+        };
         self.bits.load(f, r.write);
         self.policy.insert(f, r, &mut self.bits);
         Step { reference, time: r.time, hit: false, frame: f, victim }
