@@ -9,7 +9,7 @@
 //! time is taken inside Python around opening that reader and `process_trace` (interpreter
 //! start and import excluded, which favours it); `vmsim`'s time is the whole process, from
 //! exec to exit (which does not favour it). The two alternate, and each one's best of
-//! [`RUNS`] counts: on a shared machine the fastest run met the least interference. When the
+//! three runs counts: on a shared machine the fastest run met the least interference. When the
 //! package cannot be installed, the row says why and the other rows are still measured.
 
 use std::fmt::Write as _;
