@@ -37,7 +37,11 @@ impl Kernel {
                     self.fill_or_record(pid, addr, e, false);
                     PhysAddr::from_parts(e.frame(), addr.page_offset())
                 }
-                None => return Err(self.read_fault(pid, addr)),
+                None => {
+                    let e = self.absent_read(pid, addr)?;
+                    self.fill_or_record(pid, addr, e, false);
+                    PhysAddr::from_parts(e.frame(), addr.page_offset())
+                }
             },
         };
         match self.mem.arena.read_byte(phys) {
@@ -91,15 +95,16 @@ impl Kernel {
     pub fn touch(&mut self, pid: Pid, vpn: Vpn, access: Access) -> Result<Pfn, AccessError> {
         let addr = vpn.start_address();
         match access {
-            Access::Read => match self.readable(pid, addr) {
-                Some(e) => {
-                    if self.profile.format.is_general() {
-                        self.record_access(pid, addr, false);
-                    }
-                    Ok(e.frame())
+            Access::Read => {
+                let e = match self.readable(pid, addr) {
+                    Some(e) => e,
+                    None => self.absent_read(pid, addr)?,
+                };
+                if self.profile.format.is_general() {
+                    self.record_access(pid, addr, false);
                 }
-                None => Err(self.read_fault(pid, addr)),
-            },
+                Ok(e.frame())
+            }
             Access::Write => {
                 let e = self.writable(pid, addr)?;
                 if self.profile.format.is_general() {
@@ -128,6 +133,21 @@ impl Kernel {
     fn record_access(&mut self, pid: Pid, addr: VirtAddr, write: bool) {
         if let (Some(table), Some(vpn)) = (self.procs.table(pid), Vpn::containing(addr)) {
             table.record_access(&mut self.mem.arena, vpn, write);
+            if self.demand.is_some() {
+                if let Some(e) = table.translate(&self.mem.arena, vpn) {
+                    self.demand_reference(pid, vpn, e.frame(), write);
+                }
+            }
+        }
+    }
+
+    /// A read found no readable entry: demand paging brings an absent page in (and it must be
+    /// readable then); anything else is a read fault.
+    #[cold]
+    fn absent_read(&mut self, pid: Pid, addr: VirtAddr) -> Result<Pte, AccessError> {
+        match self.demand_fault(pid, addr, Access::Read)? {
+            Some(e) if e.flags().contains(PteFlags::READ) => Ok(e),
+            _ => Err(self.read_fault(pid, addr)),
         }
     }
 
@@ -176,7 +196,10 @@ impl Kernel {
             Ok(Some(e)) if e.flags().contains(PteFlags::WRITE) => Ok(e),
             Ok(Some(e)) if e.flags().contains(PteFlags::ORIG_WRITE) => self.copy_on_write(pid, addr, e),
             Ok(Some(_)) => Err(self.fault(pid, addr, FaultReason::NotWritable).into()),
-            Ok(None) => Err(self.fault(pid, addr, FaultReason::WriteUnmapped).into()),
+            Ok(None) => match self.demand_fault(pid, addr, Access::Write)? {
+                Some(e) if e.flags().contains(PteFlags::WRITE) => Ok(e),
+                _ => Err(self.fault(pid, addr, FaultReason::WriteUnmapped).into()),
+            },
             Err(Classify::NoSuchProcess(e)) => Err(e.into()),
             Err(Classify::OutOfRange) => Err(self.fault(pid, addr, FaultReason::OutOfRange).into()),
         }
@@ -206,7 +229,13 @@ impl Kernel {
         };
         let old = e.frame();
         let flags = (e.flags() | PteFlags::WRITE) - PteFlags::COW;
-        let copied = self.mem.map_counts.get(old) > 1;
+        let copied = self.must_copy(old);
+        if copied && self.demand_full() {
+            // Room first; the eviction may take this very page, whose write then faults it in.
+            let r = self.reference(pid, vpn, true);
+            self.make_room(pid, r)?;
+            return self.writable(pid, addr);
+        }
         let frame = if copied {
             let new = self.mem.user.allocate_frame().map_err(|_| AccessError::OutOfMemory { pid, addr })?;
             let done = self
@@ -219,8 +248,14 @@ impl Kernel {
                 let _ = self.mem.user.deallocate_frame(new);
                 return Err(AccessError::OutOfMemory { pid, addr });
             }
-            let _ = self.mem.map_counts.decrement(old);
+            // Under demand paging a frame mapped once is copied when its swap slot still has
+            // users; it is then free.
+            let freed = self.mem.map_counts.decrement(old) == Ok(0);
+            if freed {
+                let _ = self.mem.user.deallocate_frame(old);
+            }
             let _ = self.mem.map_counts.increment(new);
+            self.demand_copied(pid, vpn, old, new, freed);
             new
         } else {
             let _ = table.protect(&mut self.mem.arena, vpn, flags);

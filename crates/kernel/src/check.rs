@@ -108,6 +108,20 @@ pub enum InvariantError {
     /// More processes are alive than the profile allows, or the current one is dead.
     #[error("process table: {0}")]
     Processes(String),
+    /// A swap slot's user count differs from the absent entries that name it.
+    #[error("swap slot {slot}: {recorded} users recorded but {actual} entries name it")]
+    SwapSlot {
+        /// The slot.
+        slot: u32,
+        /// Its count.
+        recorded: u32,
+        /// Absent entries, over all processes, that name it.
+        actual: u32,
+    },
+    /// Demand paging's bookkeeping (reverse map, swap cache, free slots, frame limit)
+    /// disagrees with the tables.
+    #[error("demand paging: {0}")]
+    Demand(String),
 }
 
 impl Kernel {
@@ -202,6 +216,10 @@ impl Kernel {
                     }
                 }
             }
+            if self.demand.is_some() {
+                // Absent pages (lazy, swapped) are the process's pages too.
+                pages += p.table.absent_entries(arena).len() as u32;
+            }
             if pages != p.pages {
                 return Err(InvariantError::PageCount { pid, recorded: p.pages, actual: pages });
             }
@@ -260,7 +278,7 @@ impl Kernel {
         if let Some(pid) = self.current.filter(|&c| !self.procs.contains(c)) {
             return Err(InvariantError::Processes(format!("current pid {pid} is not alive")));
         }
-        Ok(())
+        self.check_demand()
     }
 }
 

@@ -111,11 +111,17 @@ impl Kernel {
         let format = self.profile.format;
         let pages = sizes.pages(space).count() as u32;
         let tables = tables_needed(format, sizes.pages(space).map(|(v, _)| v));
-        for (pool, needed) in [(PoolKind::Kernel, tables), (PoolKind::User, pages)] {
+        // Demand paging makes room by evicting instead of needing free frames.
+        let user = if self.demand.is_some() { 0 } else { pages };
+        for (pool, needed) in [(PoolKind::Kernel, tables), (PoolKind::User, user)] {
             let free = self.mem.pool(pool).free_count();
             if free < needed {
                 return Err(CreateError::OutOfMemory { pool, needed, free });
             }
+        }
+        if self.demand.is_some() {
+            self.room_for(pages)?;
+            return self.create_demand(sizes, data);
         }
 
         let pid = self.procs.lowest_free_pid();
@@ -140,6 +146,40 @@ impl Kernel {
         }
         self.procs.insert(process);
         self.counters.processes_created += 1;
+        Ok(pid)
+    }
+
+    /// `create_ps` under demand paging, after its checks: the process joins the table first,
+    /// so that the evictions that make room for its later pages can find its earlier ones;
+    /// each page is filled as soon as it is mapped.
+    fn create_demand(&mut self, sizes: SegmentSizes, data: &[u8]) -> Result<Pid, CreateError> {
+        let space = self.profile.address_space_size();
+        let pages = sizes.pages(space).count() as u32;
+        let pid = self.procs.lowest_free_pid();
+        let table = PageTable::new(&mut self.mem.arena, &mut self.mem.kernel, self.profile.format)
+            .map_err(|_| CreateError::OutOfMemory { pool: PoolKind::Kernel, needed: 1, free: 0 })?;
+        let mut process = Process::new(pid, table, Some(sizes));
+        process.pages = pages;
+        self.procs.insert(process);
+        self.counters.processes_created += 1;
+        let chunks: Vec<&[u8]> = data.chunks(PAGE_SIZE).collect();
+        for (vpn, perm) in sizes.pages(space) {
+            let r = self.reference(pid, vpn, false);
+            let mapped = match self.make_room(pid, r) {
+                Ok(()) => map_fresh(&mut self.mem, table, vpn, perm).ok(),
+                Err(_) => None,
+            };
+            let Some(frame) = mapped else {
+                // Unreachable after the checks above; undo rather than leak if it ever happens.
+                let _ = self.destroy(pid);
+                self.counters.processes_created -= 1;
+                return Err(CreateError::OutOfMemory { pool: PoolKind::User, needed: pages, free: 0 });
+            };
+            if let (Some(chunk), Ok(bytes)) = (chunks.get(vpn.as_u64() as usize), self.mem.arena.frame_mut(frame)) {
+                bytes[..chunk.len()].copy_from_slice(chunk);
+            }
+            self.demand_mapped(pid, vpn, frame, true);
+        }
         Ok(pid)
     }
 

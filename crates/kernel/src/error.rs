@@ -114,6 +114,10 @@ pub enum CreateError {
         /// Frames free.
         free: u32,
     },
+    /// Demand paging: a page had to be evicted and the swap area has no free slot. Nothing
+    /// changed.
+    #[error(transparent)]
+    SwapFull(#[from] SwapFull),
 }
 
 /// `exit_ps` failed.
@@ -185,6 +189,17 @@ pub enum MapPageError {
         /// Which pool ran short.
         pool: PoolKind,
     },
+    /// Demand paging: the page is allocated but has no frame now (swapped out, or lazy and
+    /// not touched yet).
+    #[error("{vpn} is allocated but not present")]
+    Absent {
+        /// The VPN given.
+        vpn: Vpn,
+    },
+    /// Demand paging: a page had to be evicted and the swap area has no free slot. Nothing
+    /// changed.
+    #[error(transparent)]
+    SwapFull(#[from] SwapFull),
 }
 
 /// Unmapping one page failed; nothing changed.
@@ -226,6 +241,10 @@ pub enum AllocateError {
     /// The range was illegal (already allocated, not allocated, or past the address space).
     #[error(transparent)]
     Fault(#[from] Fault),
+    /// Demand paging: a page had to be evicted and the swap area has no free slot. Nothing
+    /// changed.
+    #[error(transparent)]
+    SwapFull(#[from] SwapFull),
 }
 
 /// `read_mem`, `write_mem` or `touch` failed.
@@ -246,4 +265,17 @@ pub enum AccessError {
         /// The address written.
         addr: VirtAddr,
     },
+    /// Demand paging: a page had to be evicted and the swap area has no free slot. Nothing
+    /// changed.
+    #[error(transparent)]
+    SwapFull(#[from] SwapFull),
+}
+
+/// Demand paging needed to evict a page and every swap slot is in use. The operation that
+/// met it changed nothing (the policy was not even asked for a victim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("swap full: all {slots} swap slots are in use, no page can be evicted")]
+pub struct SwapFull {
+    /// Slots in the swap area.
+    pub slots: u32,
 }

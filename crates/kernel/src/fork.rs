@@ -51,7 +51,10 @@ impl Kernel {
         }
         let (table, segments, pages) = (p.table, p.segments, p.pages);
         let tables = table.table_frames(&self.mem.arena).count() as u32;
-        let user = match self.fork_policy {
+        // Demand paging shares copy-on-write whatever the policy: a full memory has no
+        // frames for an eager copy.
+        let policy = if self.demand.is_some() { ForkPolicy::CopyOnWrite } else { self.fork_policy };
+        let user = match policy {
             ForkPolicy::CopyOnWrite => 0,
             ForkPolicy::Eager => pages,
         };
@@ -63,11 +66,13 @@ impl Kernel {
         }
         let oom = ForkError::OutOfMemory { pool: PoolKind::Kernel, needed: tables, free: 0 };
         let copy = table.duplicate(&mut self.mem.arena, &mut self.mem.kernel).map_err(|_| oom)?;
-        let shared = match self.fork_policy {
+        let shared = match policy {
             ForkPolicy::CopyOnWrite => {
                 // The parent's writable entries become write-protected: drop its cached ones.
                 self.tlb.flush_pid(parent);
-                self.share_cow(table, copy)
+                let shared = self.share_cow(table, copy);
+                self.demand_forked(table, copy, child);
+                shared
             }
             ForkPolicy::Eager => self.copy_eagerly(copy),
         };

@@ -43,6 +43,7 @@
 mod access;
 mod check;
 mod create;
+mod demand;
 mod error;
 mod fork;
 mod machine;
@@ -55,12 +56,13 @@ mod tlb;
 pub use access::Access;
 pub use check::InvariantError;
 pub use create::SegmentSizes;
+pub use demand::{DemandConfig, DemandError, MAX_SWAP_SLOTS, PagingStats, page_id};
 pub use error::{
     AccessError, AllocateError, CreateError, ExitError, Fault, FaultReason, ForkError, MapPageError, NoSuchProcess,
-    UnmapPageError,
+    SwapFull, UnmapPageError,
 };
 pub use machine::{Kernel, SwitchOutcome};
-pub use paging::{Format, LeafTable, MachineFormat, Preset, Pte, PteFlags, VirtAddr, Vpn};
+pub use paging::{Absent, AbsentKind, Format, LeafTable, MachineFormat, Preset, Pte, PteFlags, VirtAddr, Vpn};
 pub use phys::{PAGE_SIZE, Pfn, PoolKind};
 pub use process::{Pid, Process};
 pub use profile::{FaultAction, ForkPolicy, MAX_MACHINE_MEMORY, MIN_MACHINE_MEMORY, MachineError, Perm, Profile};

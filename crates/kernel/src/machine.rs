@@ -20,6 +20,8 @@ pub struct Kernel {
     pub(crate) current: Option<Pid>,
     pub(crate) counters: Counters,
     pub(crate) tlb: Tlb,
+    /// Demand paging (frames, swap, policy), when turned on.
+    pub(crate) demand: Option<Box<crate::demand::Demand>>,
 }
 
 /// What [`Kernel::switch`] did.
@@ -61,6 +63,7 @@ impl Kernel {
             current: None,
             counters: Counters::default(),
             tlb: Tlb::default(),
+            demand: None,
         };
         k.boot();
         Ok(k)
@@ -219,6 +222,7 @@ impl Kernel {
     pub(crate) fn destroy(&mut self, pid: Pid) -> Result<(), NoSuchProcess> {
         let p = self.procs.remove(pid).ok_or(NoSuchProcess { pid })?;
         self.tlb.flush_pid(pid);
+        self.demand_release(pid, p.table);
         release_address_space(&mut self.mem, p.table);
         if self.current == Some(pid) {
             self.current = None;

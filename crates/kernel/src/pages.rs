@@ -19,9 +19,11 @@ pub(crate) fn map_fresh(mem: &mut PhysMemory, table: PageTable, vpn: Vpn, perm: 
         return Err(match e {
             MapError::AlreadyMapped { vpn, frame } => MapPageError::AlreadyMapped { vpn, frame },
             MapError::VpnOutOfRange { vpn, vpn_count } => MapPageError::VpnOutOfRange { vpn, vpn_count },
-            MapError::TableFrame(_) | MapError::FrameTooLarge(_) | MapError::Memory(_) | MapError::General(_) => {
-                MapPageError::OutOfMemory { pool: PoolKind::Kernel }
-            }
+            MapError::TableFrame(_)
+            | MapError::FrameTooLarge(_)
+            | MapError::Memory(_)
+            | MapError::General(_)
+            | MapError::NotGeneral => MapPageError::OutOfMemory { pool: PoolKind::Kernel },
         });
     }
     let counted = mem.map_counts.increment(frame);
@@ -71,15 +73,24 @@ impl Kernel {
         if let Some(e) = table.translate(&self.mem.arena, vpn) {
             return Err(MapPageError::AlreadyMapped { vpn, frame: e.frame() });
         }
+        if self.is_absent(table, vpn) {
+            return Err(MapPageError::Absent { vpn });
+        }
         // A general format may need several tables for one page: counted first, so that a
         // shortage half way down leaves no empty tables behind (an error changes nothing).
         if format.is_general()
-            && self.mem.user.free_count() > 0
+            && (self.mem.user.free_count() > 0 || self.demand.is_some())
             && table.tables_needed(&self.mem.arena, std::iter::once(vpn)) > self.mem.kernel.free_count()
         {
             return Err(MapPageError::OutOfMemory { pool: PoolKind::Kernel });
         }
+        if self.demand.is_some() {
+            self.room_for(1)?;
+            let r = self.reference(pid, vpn, false);
+            self.make_room(pid, r)?;
+        }
         let frame = map_fresh(&mut self.mem, table, vpn, perm)?;
+        self.demand_mapped(pid, vpn, frame, true);
         self.adjust_pages(pid, 1);
         Ok(frame)
     }
@@ -92,6 +103,7 @@ impl Kernel {
     pub fn unmap_page(&mut self, pid: Pid, vpn: Vpn) -> Result<Pfn, UnmapPageError> {
         let table = self.lookup(pid)?.table;
         let frame = unmap_one(&mut self.mem, table, vpn)?;
+        self.demand_unmapped(pid, vpn, frame, !self.mem.user.is_allocated(frame));
         self.tlb.invalidate(pid, vpn.start_address());
         self.adjust_pages(pid, -1);
         Ok(frame)
@@ -124,20 +136,47 @@ impl Kernel {
     pub fn allocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32, perm: Perm) -> Result<(), AllocateError> {
         let vpns = self.checked_range(pid, addr, count)?;
         let table = self.lookup(pid)?.table;
-        if let Some(v) = vpns.clone().find(|&v| table.translate(&self.mem.arena, v).is_some()) {
+        let allocated = |k: &Self, v| table.translate(&k.mem.arena, v).is_some() || k.is_absent(table, v);
+        if let Some(v) = vpns.clone().find(|&v| allocated(self, v)) {
             return Err(self.fault(pid, v.start_address(), FaultReason::AlreadyAllocated).into());
         }
         // A single-level table is all leaf; others may lack tables for the range.
         let new_leaves = table.tables_needed(&self.mem.arena, vpns.clone());
-        for (pool, needed) in [(PoolKind::Kernel, new_leaves), (PoolKind::User, count)] {
+        let lazy = self.demand_config().map(|c| c.lazy);
+        // Demand paging makes room by evicting instead of needing free frames.
+        let user = if lazy.is_some() { 0 } else { count };
+        for (pool, needed) in [(PoolKind::Kernel, new_leaves), (PoolKind::User, user)] {
             let free = self.mem.pool(pool).free_count();
             if free < needed {
                 return Err(AllocateError::OutOfMemory { pool, needed, free });
             }
         }
-        for v in vpns {
-            let mapped = map_fresh(&mut self.mem, table, v, perm);
-            debug_assert!(mapped.is_ok(), "frames were counted before mapping");
+        match lazy {
+            None => {
+                for v in vpns {
+                    let mapped = map_fresh(&mut self.mem, table, v, perm);
+                    debug_assert!(mapped.is_ok(), "frames were counted before mapping");
+                }
+            }
+            Some(true) => {
+                for v in vpns {
+                    let absent = paging::Absent { kind: paging::AbsentKind::Lazy, flags: perm.pte_flags() };
+                    let made = table.set_absent(&mut self.mem.arena, &mut self.mem.kernel, v, absent);
+                    debug_assert!(made.is_ok(), "table frames were counted before mapping");
+                }
+            }
+            Some(false) => {
+                self.room_for(count)?;
+                for v in vpns {
+                    let r = self.reference(pid, v, false);
+                    self.make_room(pid, r)?;
+                    let mapped = map_fresh(&mut self.mem, table, v, perm);
+                    debug_assert!(mapped.is_ok(), "frames were counted before mapping");
+                    if let Ok(frame) = mapped {
+                        self.demand_mapped(pid, v, frame, true);
+                    }
+                }
+            }
         }
         self.adjust_pages(pid, i64::from(count));
         Ok(())
@@ -153,12 +192,19 @@ impl Kernel {
     pub fn deallocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32) -> Result<(), AllocateError> {
         let vpns = self.checked_range(pid, addr, count)?;
         let table = self.lookup(pid)?.table;
-        if let Some(v) = vpns.clone().find(|&v| table.translate(&self.mem.arena, v).is_none()) {
+        let allocated = |k: &Self, v| table.translate(&k.mem.arena, v).is_some() || k.is_absent(table, v);
+        if let Some(v) = vpns.clone().find(|&v| !allocated(self, v)) {
             return Err(self.fault(pid, v.start_address(), FaultReason::NotAllocated).into());
         }
         for v in vpns {
+            if self.demand_drop(table, v) {
+                continue;
+            }
             let unmapped = unmap_one(&mut self.mem, table, v);
             debug_assert!(unmapped.is_ok(), "every page was checked to be mapped");
+            if let Ok(frame) = unmapped {
+                self.demand_unmapped(pid, v, frame, !self.mem.user.is_allocated(frame));
+            }
             self.tlb.invalidate(pid, v.start_address());
         }
         self.adjust_pages(pid, -i64::from(count));

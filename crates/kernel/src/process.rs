@@ -40,11 +40,21 @@ pub struct Process {
     pub(crate) pages: u32,
     pub(crate) cow_faults: u64,
     pub(crate) cow_copies: u64,
+    pub(crate) paging: crate::PagingStats,
 }
 
 impl Process {
     pub(crate) fn new(pid: Pid, table: PageTable, segments: Option<SegmentSizes>) -> Self {
-        Process { pid, parent: None, table, segments, pages: 0, cow_faults: 0, cow_copies: 0 }
+        Process {
+            pid,
+            parent: None,
+            table,
+            segments,
+            pages: 0,
+            cow_faults: 0,
+            cow_copies: 0,
+            paging: crate::PagingStats::default(),
+        }
     }
 
     /// Its id.

@@ -56,7 +56,7 @@ pub use geometry::{Geometry, GeometryError, MAX_LEVEL_BITS, MAX_LEVELS, MAX_PAGE
 pub use layout::{EncodeError, Entry, EntryBits, EntryKind, EntryLayout, LayoutError, LeafRule, PermBit};
 pub use machine_format::MachineFormat;
 pub use preset::{Preset, UnknownPreset};
-pub use pte::{FrameTooLarge, Pte, PteFlags};
+pub use pte::{Absent, AbsentKind, FrameTooLarge, Pte, PteFlags};
 pub use table::{LeafTable, MapError, PageTable, UnmapError, Walker};
 /// Errors of the general tables' operations ([`MachineFormat::map`], [`MachineFormat::update`]).
 pub mod general {

@@ -31,6 +31,52 @@ bitflags::bitflags! {
     }
 }
 
+/// What a not-present entry of a general table records for the kernel, as Linux keeps a swap
+/// entry in a not-present PTE (`include/linux/swapops.h`).
+///
+/// The encoding, stated once: the entry is the leaf entry the page would have with
+/// [`Absent::flags`] (minus `ACCESSED` and `DIRTY`), with its valid bit **clear** and its
+/// frame field holding 1 for [`AbsentKind::Lazy`] and `slot + 2` for
+/// [`AbsentKind::Swapped`]. A frame field of 0 is not an absent entry: an all-zero entry
+/// still means "nothing mapped". The MMU, which looks only at the valid bit, faults on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Absent {
+    /// Why the page is not present.
+    pub kind: AbsentKind,
+    /// The page's flags when it is brought in (`PRESENT`, `ACCESSED`, `DIRTY` never kept).
+    pub flags: PteFlags,
+}
+
+/// Why a page that a process owns has no frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AbsentKind {
+    /// Allocated lazily: the first touch maps a zeroed frame (a minor fault).
+    Lazy,
+    /// Written out to this swap slot: the next touch reads it back (a major fault).
+    Swapped(u32),
+}
+
+impl AbsentKind {
+    /// The value of the entry's frame field for this kind.
+    pub const fn field(self) -> u64 {
+        match self {
+            AbsentKind::Lazy => 1,
+            AbsentKind::Swapped(slot) => slot as u64 + 2,
+        }
+    }
+
+    /// The kind a frame field records, or `None` for 0 (not an absent entry) and values past
+    /// the largest slot.
+    pub const fn from_field(field: u64) -> Option<AbsentKind> {
+        match field {
+            0 => None,
+            1 => Some(AbsentKind::Lazy),
+            f if f - 2 <= u32::MAX as u64 => Some(AbsentKind::Swapped((f - 2) as u32)),
+            _ => None,
+        }
+    }
+}
+
 /// Bits of a [`Pte`] below the frame number.
 const FRAME_SHIFT: u32 = 12;
 /// The largest frame number a [`Pte`] can hold.

@@ -7,7 +7,7 @@
 
 use phys::{AddressError, AllocError, Arena, FrameAllocator, FreeError, Pfn};
 
-use crate::{Format, FrameTooLarge, Pte, PteFlags, VirtAddr, Vpn, general as g};
+use crate::{Absent, Format, FrameTooLarge, Pte, PteFlags, VirtAddr, Vpn, general as g};
 
 mod general;
 
@@ -66,6 +66,9 @@ pub enum MapError {
     /// A general format's table refused the mapping for another reason.
     #[error(transparent)]
     General(g::MapError),
+    /// Absent entries ([`crate::Absent`]) exist on general formats only.
+    #[error("a course format's entries cannot record an absent page")]
+    NotGeneral,
 }
 
 /// An existing mapping could not be changed or removed.
@@ -244,6 +247,43 @@ impl PageTable {
             return Ok(old);
         }
         self.update(arena, vpn, |old| Ok(old.with_flags(old.flags() - flags)))
+    }
+
+    /// The absent entry ([`Absent`]) of `vpn`: a page the table's owner has but no frame holds.
+    /// `None` for a present, empty or out-of-range entry, and on course formats.
+    pub fn absent(&self, arena: &Arena, vpn: Vpn) -> Option<Absent> {
+        general::absent(self, self.format.machine()?, arena, vpn)
+    }
+
+    /// Makes the entry of `vpn` the absent entry `absent`, creating tables on the way from
+    /// `alloc` if needed. Returns the present entry it replaced, if it was one: the caller
+    /// owns that frame's map count.
+    ///
+    /// # Errors
+    /// [`MapError::NotGeneral`] on a course format; [`MapError::VpnOutOfRange`]; a general
+    /// format's error if a table is missing or the slot does not fit the frame field. On
+    /// error the entry is unchanged.
+    pub fn set_absent(
+        &self,
+        arena: &mut Arena,
+        alloc: &mut impl FrameAllocator,
+        vpn: Vpn,
+        absent: Absent,
+    ) -> Result<Option<Pte>, MapError> {
+        let m = self.format.machine().ok_or(MapError::NotGeneral)?;
+        self.check_map(vpn)?;
+        general::set_absent(self, m, arena, alloc, vpn, absent)
+    }
+
+    /// Clears the absent entry of `vpn` (it becomes all zero) and returns it; `None`, and
+    /// nothing changes, if the entry is not absent.
+    pub fn take_absent(&self, arena: &mut Arena, vpn: Vpn) -> Option<Absent> {
+        general::take_absent(self, self.format.machine()?, arena, vpn)
+    }
+
+    /// Every absent entry with its VPN, in VPN order (none on course formats).
+    pub fn absent_entries(&self, arena: &Arena) -> Vec<(Vpn, Absent)> {
+        self.format.machine().map(|m| general::absent_entries(self, m, arena)).unwrap_or_default()
     }
 
     /// The existing leaf tables, in directory order: course formats only (a general format's

@@ -298,15 +298,54 @@ impl MachineFormat {
     /// Reserved entries and tables outside memory are skipped.
     pub fn mappings(&self, arena: &Arena, root: u64) -> Vec<Mapping> {
         let mut out = Vec::new();
-        self.visit(arena, root, 0, 0, &mut |m| out.push(m), &mut |_, _| {});
+        self.visit(arena, root, 0, 0, &mut |m| out.push(m), &mut |_, _| {}, &mut |_, _| {});
         out
     }
 
     /// Every frame the table occupies, root first, then each table before the tables below it.
     pub fn table_frames(&self, arena: &Arena, root: u64) -> Vec<u64> {
         let mut out = vec![root];
-        self.visit(arena, root, 0, 0, &mut |_| {}, &mut |_, frame| out.push(frame));
+        self.visit(arena, root, 0, 0, &mut |_| {}, &mut |_, frame| out.push(frame), &mut |_, _| {});
         out
+    }
+
+    /// Every last-level entry that is not valid but not zero either, as `(va, raw)` in address
+    /// order: what a kernel records in an entry that maps nothing now (a page out on swap, a
+    /// page not yet allocated), see [`crate::Absent`].
+    pub fn absent_entries(&self, arena: &Arena, root: u64) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        self.visit(arena, root, 0, 0, &mut |_| {}, &mut |_, _| {}, &mut |va, raw| out.push((va, raw)));
+        out
+    }
+
+    /// The last-level entry for `va`, valid or not: its address and raw value, or `None` if a
+    /// table on the way does not exist (or is a huge page, or reserved).
+    pub fn last_entry(&self, arena: &Arena, root: u64, va: u64) -> Option<(PhysAddr, u64)> {
+        let g = self.geometry();
+        let levels = g.levels();
+        let width = g.entry_bytes();
+        let mut table = root;
+        for level in 0..levels {
+            let addr = self.entry_address(table, level, va)?;
+            let raw = read_entry(arena, addr, width)?;
+            if level + 1 == levels {
+                return Some((addr, raw));
+            }
+            let e = self.layout().decode(raw, level, levels);
+            if e.kind != EntryKind::Table {
+                return None;
+            }
+            table = e.frame;
+        }
+        None
+    }
+
+    /// Writes `raw` into the entry at `addr` (an address [`MachineFormat::last_entry`] gave).
+    ///
+    /// # Errors
+    /// [`UpdateError::Memory`] if `addr` is outside the arena.
+    pub fn store_entry(&self, arena: &mut Arena, addr: PhysAddr, raw: u64) -> Result<(), UpdateError> {
+        self.store(arena, addr, raw)
     }
 
     /// Gives every table frame back to `alloc`. The frames the entries map are the caller's.
@@ -387,7 +426,9 @@ impl MachineFormat {
     }
 
     /// Depth-first over the table at `table` of `level`, whose entries' addresses start with
-    /// `prefix`: `leaf` for every page, `tables` for every table below the root.
+    /// `prefix`: `leaf` for every page, `tables` for every table below the root, `absent` for
+    /// every invalid but non-zero last-level entry.
+    #[allow(clippy::too_many_arguments)]
     fn visit(
         &self,
         arena: &Arena,
@@ -396,6 +437,7 @@ impl MachineFormat {
         prefix: u64,
         leaf: &mut impl FnMut(Mapping),
         tables: &mut impl FnMut(usize, u64),
+        absent: &mut impl FnMut(u64, u64),
     ) {
         let g = self.geometry();
         let levels = g.levels();
@@ -417,8 +459,9 @@ impl MachineFormat {
                 }
                 EntryKind::Table => {
                     tables(level + 1, e.frame);
-                    self.visit(arena, e.frame, level + 1, va, leaf, tables);
+                    self.visit(arena, e.frame, level + 1, va, leaf, tables, absent);
                 }
+                EntryKind::Invalid if raw != 0 && level + 1 == levels => absent(self.extend(va), raw),
                 EntryKind::Invalid | EntryKind::Reserved => {}
             }
         }

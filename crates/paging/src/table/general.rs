@@ -10,7 +10,10 @@ use std::collections::BTreeSet;
 use phys::{AddressError, Arena, FrameAllocator, PAGE_SHIFT, Pfn};
 
 use super::{MapError, PageTable, UnmapError};
-use crate::{EncodeError, EntryBits, Format, FrameTooLarge, MachineFormat, Mapping, Pte, PteFlags, Vpn, general as g};
+use crate::{
+    Absent, AbsentKind, EncodeError, EntryBits, Format, FrameTooLarge, MachineFormat, Mapping, Pte, PteFlags, Vpn,
+    general as g,
+};
 
 const PAIRS: [(PteFlags, EntryBits); 8] = [
     (PteFlags::PRESENT, EntryBits::VALID),
@@ -100,13 +103,7 @@ pub(super) fn map(
 ) -> Result<(), MapError> {
     let va = vpn.start_address().as_u64();
     let last = m.geometry().levels() - 1;
-    let mut bits = entry_bits(flags | PteFlags::PRESENT);
-    // RISC-V cannot express a write-only page or a page with no permission at all (both would
-    // not be leaves): such a page is mapped readable too, as an operating system maps it.
-    let rwx = EntryBits::READ | EntryBits::WRITE | EntryBits::EXEC;
-    if m.layout().leaf == crate::LeafRule::PermBits && (bits.contains(EntryBits::WRITE) || !bits.intersects(rwx)) {
-        bits |= EntryBits::READ;
-    }
+    let bits = leaf_bits(m, flags);
     match m.map(arena, alloc, root(table), va, u64::from(frame.as_u32()), last, bits) {
         Ok(()) => Ok(()),
         Err(g::MapError::AlreadyMapped { .. }) => {
@@ -139,6 +136,82 @@ pub(super) fn remap(
     let frame = frame.map_or(old.entry.frame, |f| u64::from(f.as_u32()));
     m.remap(arena, root(table), va, frame, entry_bits(flags | PteFlags::PRESENT)).map_err(|e| update_error(vpn, e))?;
     pte(&old, va).ok_or(UnmapError::NotMapped { vpn })
+}
+
+/// The leaf bits of a page mapped with `flags`: RISC-V cannot express a write-only page or a
+/// page with no permission at all (both would not be leaves), so such a page is mapped
+/// readable too, as an operating system maps it.
+fn leaf_bits(m: &MachineFormat, flags: PteFlags) -> EntryBits {
+    let mut bits = entry_bits(flags | PteFlags::PRESENT);
+    let rwx = EntryBits::READ | EntryBits::WRITE | EntryBits::EXEC;
+    if m.layout().leaf == crate::LeafRule::PermBits && (bits.contains(EntryBits::WRITE) || !bits.intersects(rwx)) {
+        bits |= EntryBits::READ;
+    }
+    bits
+}
+
+/// The raw absent entry for `a` (see [`Absent`]): the leaf with its valid bit cleared.
+fn encode_absent(m: &MachineFormat, a: Absent) -> Result<u64, EncodeError> {
+    let last = m.geometry().levels() - 1;
+    let flags = a.flags - (PteFlags::PRESENT | PteFlags::ACCESSED | PteFlags::DIRTY);
+    let raw = m.layout().encode_leaf(a.kind.field(), leaf_bits(m, flags), last, last + 1)?;
+    Ok(raw & !(1u64 << m.layout().valid))
+}
+
+/// The absent entry `raw` records, if it is one.
+fn decode_absent(m: &MachineFormat, raw: u64) -> Option<Absent> {
+    let layout = m.layout();
+    let valid = 1u64 << layout.valid;
+    if raw & valid != 0 {
+        return None;
+    }
+    let kind = AbsentKind::from_field((raw >> layout.frame_shift) & layout.frame_mask())?;
+    let levels = m.geometry().levels();
+    let bits = layout.decode(raw | valid, levels - 1, levels).bits;
+    Some(Absent { kind, flags: pte_flags(bits) - (PteFlags::PRESENT | PteFlags::ACCESSED | PteFlags::DIRTY) })
+}
+
+pub(super) fn absent(table: &PageTable, m: &MachineFormat, arena: &Arena, vpn: Vpn) -> Option<Absent> {
+    let (_, raw) = m.last_entry(arena, root(table), vpn.start_address().as_u64())?;
+    decode_absent(m, raw)
+}
+
+pub(super) fn set_absent(
+    table: &PageTable,
+    m: &MachineFormat,
+    arena: &mut Arena,
+    alloc: &mut impl FrameAllocator,
+    vpn: Vpn,
+    a: Absent,
+) -> Result<Option<Pte>, MapError> {
+    let raw = encode_absent(m, a).map_err(|e| map_error(g::MapError::Encode(e)))?;
+    let va = vpn.start_address().as_u64();
+    let old = translate(m, arena, table.root, vpn);
+    if m.last_entry(arena, root(table), va).is_none() {
+        // The tables on the way are missing: a mapping creates them, then becomes absent.
+        m.map(arena, alloc, root(table), va, a.kind.field(), m.geometry().levels() - 1, leaf_bits(m, a.flags))
+            .map_err(map_error)?;
+    }
+    let (addr, _) = m
+        .last_entry(arena, root(table), va)
+        .ok_or(MapError::VpnOutOfRange { vpn, vpn_count: table.format.vpn_count() })?;
+    m.store_entry(arena, addr, raw)
+        .map_err(|_| MapError::Memory(AddressError::Frame { frame: table.root, frames: arena.frames() }))?;
+    Ok(old)
+}
+
+pub(super) fn take_absent(table: &PageTable, m: &MachineFormat, arena: &mut Arena, vpn: Vpn) -> Option<Absent> {
+    let (addr, raw) = m.last_entry(arena, root(table), vpn.start_address().as_u64())?;
+    let a = decode_absent(m, raw)?;
+    m.store_entry(arena, addr, 0).ok()?;
+    Some(a)
+}
+
+pub(super) fn absent_entries(table: &PageTable, m: &MachineFormat, arena: &Arena) -> Vec<(Vpn, Absent)> {
+    m.absent_entries(arena, root(table))
+        .into_iter()
+        .filter_map(|(va, raw)| Some((Vpn::from_u64(va >> PAGE_SHIFT), decode_absent(m, raw)?)))
+        .collect()
 }
 
 pub(super) fn mapped(table: &PageTable, m: &MachineFormat, arena: &Arena) -> Vec<(Vpn, Pte)> {

@@ -280,3 +280,50 @@ fn a_general_format_runs_through_the_same_calls() {
     t.free(&m.arena, &mut m.kernel).unwrap();
     assert_eq!(m.kernel.free_count(), 40);
 }
+
+#[test]
+fn absent_entries_round_trip_on_every_preset() {
+    use crate::{Absent, AbsentKind, Preset};
+    for preset in Preset::ALL {
+        let Ok(format) = Format::general(preset.format()) else { continue };
+        if format.vpn_count() < 8 {
+            continue;
+        }
+        let mut m = PhysMemory::new(MemoryLayout { frames: 64, kernel: 0..40, user: 40..64 }).unwrap();
+        let Ok(t) = PageTable::new(&mut m.arena, &mut m.kernel, format) else { continue };
+        let cow = PteFlags::READ | PteFlags::COW | PteFlags::ORIG_WRITE;
+        t.map(&mut m.arena, &mut m.kernel, Vpn::new(1), Pfn::new(50), cow).unwrap();
+        let lazy = Absent { kind: AbsentKind::Lazy, flags: RW | PteFlags::ORIG_WRITE };
+        let swapped = Absent { kind: AbsentKind::Swapped(0), flags: cow };
+        // A fresh VPN (tables created on the way) and a present one (its entry returned).
+        assert_eq!(t.set_absent(&mut m.arena, &mut m.kernel, Vpn::new(5), lazy), Ok(None), "{preset:?}");
+        let old = t.set_absent(&mut m.arena, &mut m.kernel, Vpn::new(1), swapped).unwrap();
+        assert_eq!(old.map(Pte::frame), Some(Pfn::new(50)), "{preset:?}");
+        assert_eq!(t.translate(&m.arena, Vpn::new(1)), None, "{preset:?}: an absent entry is not present");
+        assert_eq!(t.mapped(&m.arena).count(), 0);
+        // Flags come back as a present entry's would: permissions the layout implies added.
+        let mut implied = |a: Absent| {
+            let probe = Pfn::new(52);
+            t.map(&mut m.arena, &mut m.kernel, Vpn::new(3), probe, a.flags).unwrap();
+            let flags = t.unmap(&mut m.arena, Vpn::new(3)).unwrap().flags() - PteFlags::PRESENT;
+            Absent { kind: a.kind, flags }
+        };
+        let (swapped, lazy) = (implied(swapped), implied(lazy));
+        assert_eq!(t.absent(&m.arena, Vpn::new(1)), Some(swapped), "{preset:?}");
+        assert_eq!(t.absent(&m.arena, Vpn::new(5)), Some(lazy), "{preset:?}");
+        assert_eq!(t.absent(&m.arena, Vpn::new(2)), None);
+        let copy = t.duplicate(&mut m.arena, &mut m.kernel).unwrap();
+        assert_eq!(copy.absent_entries(&m.arena), [(Vpn::new(1), swapped), (Vpn::new(5), lazy)], "{preset:?}");
+        assert_eq!(t.take_absent(&mut m.arena, Vpn::new(1)), Some(swapped));
+        assert_eq!(t.take_absent(&mut m.arena, Vpn::new(1)), None);
+        assert_eq!(t.absent_entries(&m.arena), [(Vpn::new(5), lazy)]);
+        // A page brought back in maps over its absent entry.
+        t.take_absent(&mut m.arena, Vpn::new(5)).unwrap();
+        t.map(&mut m.arena, &mut m.kernel, Vpn::new(5), Pfn::new(51), RW).unwrap();
+        assert_eq!(t.translate(&m.arena, Vpn::new(5)).map(Pte::frame), Some(Pfn::new(51)));
+    }
+    let mut m = PhysMemory::new(MemoryLayout::AJOU).unwrap();
+    let t = PageTable::new(&mut m.arena, &mut m.kernel, Format::AJOU).unwrap();
+    let lazy = Absent { kind: AbsentKind::Lazy, flags: RW };
+    assert_eq!(t.set_absent(&mut m.arena, &mut m.kernel, Vpn::new(1), lazy), Err(MapError::NotGeneral));
+}

@@ -1,0 +1,839 @@
+//! Demand paging on general machines: fewer user frames than pages, a swap area, and a
+//! replacement policy from the `policy` crate driven by the MMU's accessed and dirty bits.
+//!
+//! The rules (the guide is `docs/demand-paging.md`):
+//!
+//! - **Frames.** At most [`DemandConfig::frames`] user frames hold pages at once (always the
+//!   lowest free ones, so they are the first `frames` frames of the user pool). A page that
+//!   needs a frame when all are in use makes room first: the policy picks a victim.
+//! - **Eviction.** Before the policy is asked, the swap area must have a free slot, or the
+//!   operation fails with [`SwapFull`] having changed nothing. The victim is written to swap
+//!   when it is dirty (some entry mapping it has the MMU's dirty bit) or has no copy there yet:
+//!   to the slot that holds its copy, or else the lowest free slot. That is a *dirty eviction*
+//!   and a disk write; otherwise it is a *clean eviction* and nothing is written. Then every
+//!   entry that mapped the frame (the reverse map) becomes an absent entry naming the slot
+//!   ([`paging::Absent`], with the page's flags minus accessed and dirty), the slot counts one
+//!   user per such entry, and the frame is free.
+//! - **Faults.** A touch of an absent entry is a page fault (every miss counts, cold ones
+//!   included). A lazily allocated page gets the lowest free frame, zeroed: a minor fault. A
+//!   swapped page whose slot is still cached in a resident frame (another sharer read it back)
+//!   is a minor fault too: a read maps that frame again, shared. Otherwise the page is read
+//!   from its slot into the lowest free frame: a major fault and a disk read; the frame keeps
+//!   the slot as its clean copy (the swap cache). The slot loses the faulting entry as a user.
+//! - **Sharing.** A page brought in while others still share it (its frame is mapped by
+//!   another entry, or other entries still name its slot) is mapped copy-on-write if its own
+//!   permission is writable. A write fault on a swapped page always gives the writer a private
+//!   frame with the page's bytes (from the cached frame, or from the disk), writable; a slot
+//!   left with no user and no cached frame is freed. The copy-on-write handler copies when the
+//!   frame is mapped twice **or** its slot still has users, so that a page read back from swap
+//!   is never written under the entries that still expect the slot's bytes.
+//! - **Fork** under demand paging shares copy-on-write whatever the fork policy (an eager copy
+//!   would need frames a full memory does not have): present pages as usual, and a swapped page
+//!   by giving the child's entry the same slot (one more user), both write-protected.
+//! - **References.** Every successful access is one reference: a hit if the page was present
+//!   (the policy's `hit`), or the fault that brought it in (the policy's `insert`); the
+//!   policy's `tick` follows each. Allocating a page without `lazy` maps it at once (the
+//!   policy's `insert`, no reference, accessed bit clear).
+//!
+//! A page, for the policy, is `pid << 48 | vpn` ([`page_id`]).
+
+use std::collections::BTreeSet;
+
+use paging::{Absent, AbsentKind, PageTable, Pte, PteFlags, VirtAddr, Vpn};
+use phys::{Arena, FrameAllocator, Pfn};
+use policy::{Frame, FrameBits, Policy, Ref};
+
+use crate::error::{AccessError, FaultReason, NoSuchProcess, SwapFull};
+use crate::process::{Pid, ProcessTable};
+use crate::{Access, Kernel};
+
+/// The most swap slots a machine may have: 2^20 (4 GiB of swap), so that the area's
+/// bookkeeping stays bounded.
+pub const MAX_SWAP_SLOTS: u32 = 1 << 20;
+
+/// How demand paging runs on a machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DemandConfig {
+    /// User frames that may hold pages at once (`--frames`), 1 ..= the user pool's size.
+    pub frames: u32,
+    /// Slots of 4 KiB in the swap area (`--swap`), 1 ..= [`MAX_SWAP_SLOTS`] (and what an
+    /// absent entry's frame field can name).
+    pub swap_slots: u32,
+    /// `allocate_pages` maps nothing: each page gets its frame at its first touch (`--lazy`).
+    pub lazy: bool,
+}
+
+/// Demand-paging counts, for a machine or for one process.
+///
+/// A process's counts are those of its own references: the faults it took, and the evictions
+/// its faults (or allocations) caused, whoever owned the evicted page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PagingStats {
+    /// Accesses that succeeded: `hits + faults`.
+    pub references: u64,
+    /// References to a present page.
+    pub hits: u64,
+    /// References to an absent page: every miss, cold ones included (`minor + major`).
+    pub faults: u64,
+    /// Faults served without the disk: a lazy page's first touch, a page still cached.
+    pub minor_faults: u64,
+    /// Faults that read the page from its swap slot.
+    pub major_faults: u64,
+    /// Evictions that wrote nothing (the slot's copy was current).
+    pub clean_evictions: u64,
+    /// Evictions that wrote the page (dirty, or no copy in swap yet).
+    pub dirty_evictions: u64,
+    /// Pages written to swap: the dirty evictions (nothing is flushed at the end).
+    pub disk_writes: u64,
+    /// Pages read from swap: the major faults.
+    pub disk_reads: u64,
+}
+
+/// Demand paging could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DemandError {
+    /// The course profiles keep their exact behaviour.
+    #[error("demand paging runs on general machines only, not on {name}")]
+    CourseProfile {
+        /// The profile's name.
+        name: &'static str,
+    },
+    /// Processes exist already.
+    #[error("demand paging is set up on an empty machine; {live} processes are alive")]
+    NotEmpty {
+        /// Live processes.
+        live: usize,
+    },
+    /// The frame count is 0 or more than the user pool.
+    #[error("demand paging needs 1 to {available} frames, not {frames}")]
+    Frames {
+        /// Frames asked for.
+        frames: u32,
+        /// User frames the machine has.
+        available: u32,
+    },
+    /// The slot count is 0 or too large.
+    #[error("a swap area on this machine has 1 to {max} slots, not {slots}")]
+    Slots {
+        /// Slots asked for.
+        slots: u32,
+        /// The most allowed.
+        max: u32,
+    },
+    /// `opt` needs the whole reference string, which a running machine does not know.
+    #[error("opt needs the whole reference string in advance, which a running machine does not have")]
+    NeedsFuture,
+    /// The policy refused its parameters.
+    #[error(transparent)]
+    Policy(#[from] policy::BuildError),
+}
+
+/// The page a policy sees for `pid`'s `vpn`: `pid << 48 | vpn` (VPNs of the general formats
+/// have at most 45 bits).
+pub fn page_id(pid: Pid, vpn: Vpn) -> u64 {
+    (u64::from(pid.as_u32()) << 48) | (vpn.as_u64() & ((1 << 48) - 1))
+}
+
+/// One swap slot.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    /// Absent entries that name it.
+    users: u32,
+    /// The frame index that holds its bytes now, if any (the swap cache).
+    cached: Option<u32>,
+}
+
+/// What the last fault left for the access that follows it to account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    /// A page fault brought the page in (counted as a fault): the policy's `insert`, or its
+    /// `hit` if the frame was already resident (`fresh` false: shared from the swap cache).
+    Loaded {
+        /// The frame was filled by this fault.
+        fresh: bool,
+    },
+    /// A copy-on-write copy moved the page to a new frame: a hit, and the policy's `insert`.
+    Copied,
+}
+
+/// The demand-paging state of a machine.
+pub(crate) struct Demand {
+    pub(crate) config: DemandConfig,
+    policy: Box<dyn Policy>,
+    /// The user pool's first frame: frame index `i` is frame `base + i`.
+    base: u32,
+    /// Reverse map: the entries that map each frame index.
+    rmap: Vec<Vec<(Pid, Vpn)>>,
+    /// The slot each frame index holds a clean copy of, if any.
+    link: Vec<Option<u32>>,
+    slots: Vec<Slot>,
+    /// The slots' bytes, kept only once written.
+    disk: Vec<Option<Box<[u8]>>>,
+    /// Free slots below `unused`; every slot from `unused` up is free too.
+    freed: BTreeSet<u32>,
+    unused: u32,
+    time: u64,
+    stats: PagingStats,
+    pending: Option<Pending>,
+}
+
+impl core::fmt::Debug for Demand {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Demand").field("config", &self.config).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
+
+impl Demand {
+    fn frame_index(&self, frame: Pfn) -> Option<usize> {
+        let i = frame.as_u32().checked_sub(self.base)? as usize;
+        (i < self.rmap.len()).then_some(i)
+    }
+
+    fn free_slots(&self) -> u32 {
+        self.freed.len() as u32 + (self.config.swap_slots - self.unused)
+    }
+
+    fn take_slot(&mut self) -> Option<u32> {
+        if let Some(s) = self.freed.pop_first() {
+            return Some(s);
+        }
+        (self.unused < self.config.swap_slots).then(|| {
+            self.unused += 1;
+            self.unused - 1
+        })
+    }
+
+    /// Frees `slot` if no entry names it and no frame caches it.
+    fn release_if_unused(&mut self, slot: u32) {
+        let Some(s) = self.slots.get(slot as usize) else { return };
+        if s.users == 0 && s.cached.is_none() {
+            self.disk[slot as usize] = None;
+            self.freed.insert(slot);
+            // Keep `freed` below `unused` so that `take_slot` stays lowest-first.
+            while self.unused > 0 && self.freed.last() == Some(&(self.unused - 1)) {
+                self.freed.pop_last();
+                self.unused -= 1;
+            }
+        }
+    }
+
+    /// Drops one user of the slot an absent entry named.
+    fn drop_absent(&mut self, a: Absent) {
+        if let AbsentKind::Swapped(slot) = a.kind {
+            if let Some(s) = self.slots.get_mut(slot as usize) {
+                s.users = s.users.saturating_sub(1);
+            }
+            self.release_if_unused(slot);
+        }
+    }
+
+    /// The frame index left the machine: out of the policy, its slot copy forgotten.
+    fn frame_freed(&mut self, i: usize) {
+        self.policy.remove(Frame(i));
+        self.rmap[i].clear();
+        if let Some(slot) = self.link[i].take() {
+            if let Some(s) = self.slots.get_mut(slot as usize) {
+                s.cached = None;
+            }
+            self.release_if_unused(slot);
+        }
+    }
+}
+
+/// The frames' R and M bits as the policy reads them: the accessed and dirty bits of every
+/// entry that maps the frame (any one set is the frame's bit set).
+struct MmuBits<'a> {
+    arena: &'a mut Arena,
+    procs: &'a ProcessTable,
+    rmap: &'a [Vec<(Pid, Vpn)>],
+}
+
+impl MmuBits<'_> {
+    fn any(&self, f: Frame, flag: PteFlags) -> bool {
+        self.rmap.get(f.0).is_some_and(|entries| {
+            entries.iter().any(|&(pid, vpn)| {
+                self.procs
+                    .table(pid)
+                    .and_then(|t| t.translate(self.arena, vpn))
+                    .is_some_and(|e| e.flags().contains(flag))
+            })
+        })
+    }
+}
+
+impl FrameBits for MmuBits<'_> {
+    fn frames(&self) -> usize {
+        self.rmap.len()
+    }
+    fn referenced(&self, f: Frame) -> bool {
+        self.any(f, PteFlags::ACCESSED)
+    }
+    fn clear_referenced(&mut self, f: Frame) {
+        for &(pid, vpn) in self.rmap.get(f.0).map_or(&[][..], Vec::as_slice) {
+            if let Some(t) = self.procs.table(pid) {
+                let _ = t.clear_flags(self.arena, vpn, PteFlags::ACCESSED);
+            }
+        }
+    }
+    fn modified(&self, f: Frame) -> bool {
+        self.any(f, PteFlags::DIRTY)
+    }
+}
+
+/// Runs `f` on the policy with the machine's bits: split borrows of the kernel's fields.
+macro_rules! with_policy {
+    ($k:expr, |$p:ident, $bits:ident| $body:expr) => {{
+        let k = &mut *$k;
+        match k.demand.as_deref_mut() {
+            Some(d) => {
+                let mut $bits = MmuBits { arena: &mut k.mem.arena, procs: &k.procs, rmap: &d.rmap };
+                let $p = &mut d.policy;
+                Some($body)
+            }
+            None => None,
+        }
+    }};
+}
+
+impl Kernel {
+    /// Turns on demand paging with the policy `spec` (see the `policy` crate), on a general
+    /// machine with no process yet.
+    ///
+    /// # Errors
+    /// [`DemandError`]: a course profile, processes alive, frames or slots out of range,
+    /// `opt` (use [`Kernel::enable_demand_paging_with`] with a policy built from the whole
+    /// reference string), or options the policy refuses.
+    ///
+    /// # Examples
+    /// Belady's example through the kernel: FIFO takes 9 faults with 3 frames, 10 with 4.
+    /// ```
+    /// use kernel::{Access, DemandConfig, Format, Kernel, Perm, Preset, Profile, SegmentSizes, Vpn};
+    ///
+    /// let faults = |frames| -> Result<u64, Box<dyn std::error::Error>> {
+    ///     let format = Format::general(Preset::X86_64.format())?;
+    ///     let mut k = Kernel::new(Profile::machine("x86-64", format, 1 << 20)?)?;
+    ///     let config = DemandConfig { frames, swap_slots: 8, lazy: true };
+    ///     k.enable_demand_paging(config, policy::Spec::Fifo, &policy::Options::default())?;
+    ///     let p = k.create_ps(SegmentSizes::default(), &[])?;
+    ///     k.allocate_pages(p, kernel::VirtAddr::new(0x1000), 5, Perm::READ | Perm::WRITE)?;
+    ///     for page in [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5] {
+    ///         k.touch(p, Vpn::new(page), Access::Read)?;
+    ///     }
+    ///     k.check()?;
+    ///     Ok(k.paging_stats().map_or(0, |s| s.faults))
+    /// };
+    /// assert_eq!((faults(3)?, faults(4)?), (9, 10));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn enable_demand_paging(
+        &mut self,
+        config: DemandConfig,
+        spec: policy::Spec,
+        options: &policy::Options,
+    ) -> Result<(), DemandError> {
+        if spec == policy::Spec::Opt {
+            return Err(DemandError::NeedsFuture);
+        }
+        self.check_demand_config(config)?;
+        let policy = policy::build(spec, config.frames as usize, options, &[])?;
+        self.enable_demand_paging_with(config, policy)
+    }
+
+    /// Turns on demand paging with a policy built by the caller for exactly `config.frames`
+    /// frames (for `opt`: from the reference string, in [`page_id`]s, that will be run).
+    ///
+    /// # Errors
+    /// As [`Kernel::enable_demand_paging`], `opt` aside.
+    pub fn enable_demand_paging_with(
+        &mut self,
+        config: DemandConfig,
+        policy: Box<dyn Policy>,
+    ) -> Result<(), DemandError> {
+        self.check_demand_config(config)?;
+        let frames = config.frames as usize;
+        let slots = config.swap_slots as usize;
+        self.demand = Some(Box::new(Demand {
+            config,
+            policy,
+            base: self.mem.user.range().start,
+            rmap: vec![Vec::new(); frames],
+            link: vec![None; frames],
+            slots: vec![Slot::default(); slots],
+            disk: vec![None; slots],
+            freed: BTreeSet::new(),
+            unused: 0,
+            time: 0,
+            stats: PagingStats::default(),
+            pending: None,
+        }));
+        Ok(())
+    }
+
+    fn check_demand_config(&self, config: DemandConfig) -> Result<(), DemandError> {
+        let Some(m) = self.profile.format.machine() else {
+            return Err(DemandError::CourseProfile { name: self.profile.name });
+        };
+        if self.procs.len() > 0 {
+            return Err(DemandError::NotEmpty { live: self.procs.len() });
+        }
+        let available = self.mem.user.len();
+        if config.frames == 0 || config.frames > available {
+            return Err(DemandError::Frames { frames: config.frames, available });
+        }
+        // An absent entry's frame field holds slot + 2.
+        let field = m.layout().frame_mask().saturating_sub(1);
+        let max = MAX_SWAP_SLOTS.min(u32::try_from(field).unwrap_or(u32::MAX));
+        if config.swap_slots == 0 || config.swap_slots > max {
+            return Err(DemandError::Slots { slots: config.swap_slots, max });
+        }
+        Ok(())
+    }
+
+    /// The demand-paging configuration, if demand paging is on.
+    pub fn demand_config(&self) -> Option<DemandConfig> {
+        self.demand.as_ref().map(|d| d.config)
+    }
+
+    /// The machine's demand-paging counts, if demand paging is on.
+    pub fn paging_stats(&self) -> Option<PagingStats> {
+        self.demand.as_ref().map(|d| d.stats)
+    }
+
+    /// `pid`'s demand-paging counts (all zero when demand paging is off).
+    ///
+    /// # Errors
+    /// [`NoSuchProcess`].
+    pub fn process_paging_stats(&self, pid: Pid) -> Result<PagingStats, NoSuchProcess> {
+        Ok(self.lookup(pid)?.paging)
+    }
+
+    /// Absent entries that name swap `slot`, or `None` if there is no such slot.
+    pub fn swap_slot_users(&self, slot: u32) -> Option<u32> {
+        self.demand.as_ref()?.slots.get(slot as usize).map(|s| s.users)
+    }
+
+    /// Swap slots in use (named by an entry or caching a resident page's copy).
+    pub fn swap_slots_used(&self) -> u32 {
+        self.demand.as_ref().map_or(0, |d| d.config.swap_slots - d.free_slots())
+    }
+
+    /// The policy's clock hand, for the policies that have one.
+    pub fn policy_hand(&self) -> Option<usize> {
+        self.demand.as_ref()?.policy.hand().map(|f| f.0)
+    }
+
+    /// Whether demand paging is on and every frame it may use holds a page.
+    pub(crate) fn demand_full(&self) -> bool {
+        self.demand.as_ref().is_some_and(|d| self.mem.user.len() - self.mem.user.free_count() >= d.config.frames)
+    }
+
+    /// Evictions until one frame is free for `pid`'s reference `r`.
+    pub(crate) fn make_room(&mut self, pid: Pid, r: Ref) -> Result<(), SwapFull> {
+        while self.demand_full() {
+            self.evict_one(pid, r)?;
+        }
+        Ok(())
+    }
+
+    /// Frees evictions' worth of frames so that `count` pages can be mapped one after the
+    /// other, or says the swap cannot take them: each eviction may need a fresh slot.
+    pub(crate) fn room_for(&self, count: u32) -> Result<(), SwapFull> {
+        let Some(d) = self.demand.as_deref() else { return Ok(()) };
+        let resident = self.mem.user.len() - self.mem.user.free_count();
+        let evictions = count.saturating_sub(d.config.frames.saturating_sub(resident));
+        if evictions > d.free_slots() {
+            return Err(SwapFull { slots: d.config.swap_slots });
+        }
+        Ok(())
+    }
+
+    /// Evicts the policy's victim for `cause`'s reference `r` (see the module rules).
+    fn evict_one(&mut self, cause: Pid, r: Ref) -> Result<(), SwapFull> {
+        let Some(d) = self.demand.as_deref() else { return Ok(()) };
+        if d.free_slots() == 0 {
+            return Err(SwapFull { slots: d.config.swap_slots });
+        }
+        let Some(victim) = with_policy!(self, |p, bits| p.victim(r, &mut bits)) else { return Ok(()) };
+        let Some(d) = self.demand.as_deref() else { return Ok(()) };
+        // A policy must name an occupied frame; should one not, the lowest occupied frame
+        // keeps the machine going rather than panicking.
+        let i = if d.rmap.get(victim.0).is_some_and(|e| !e.is_empty()) {
+            victim.0
+        } else {
+            match d.rmap.iter().position(|e| !e.is_empty()) {
+                Some(i) => i,
+                None => return Ok(()),
+            }
+        };
+        let dirty = MmuBits { arena: &mut self.mem.arena, procs: &self.procs, rmap: &d.rmap }.modified(Frame(i));
+        let Some(d) = self.demand.as_deref_mut() else { return Ok(()) };
+        let frame = Pfn::new(d.base + i as u32);
+        let (slot, write) = match d.link[i] {
+            Some(slot) => (slot, dirty),
+            None => match d.take_slot() {
+                Some(slot) => (slot, true),
+                None => return Err(SwapFull { slots: d.config.swap_slots }),
+            },
+        };
+        if write {
+            d.disk[slot as usize] = self.mem.arena.frame(frame).ok().map(Box::from);
+        }
+        d.policy.evict(Frame(i));
+        d.link[i] = None;
+        let entries = std::mem::take(&mut d.rmap[i]);
+        let s = &mut d.slots[slot as usize];
+        s.users += entries.len() as u32;
+        s.cached = None;
+        for &(pid, vpn) in &entries {
+            if let Some(table) = self.procs.table(pid) {
+                let flags = table.translate(&self.mem.arena, vpn).map_or(PteFlags::empty(), Pte::flags);
+                let absent = Absent { kind: AbsentKind::Swapped(slot), flags };
+                let swapped = table.set_absent(&mut self.mem.arena, &mut self.mem.kernel, vpn, absent);
+                debug_assert!(swapped.is_ok(), "an entry in the reverse map is mapped");
+            }
+            let _ = self.mem.map_counts.decrement(frame);
+            self.tlb.invalidate(pid, vpn.start_address());
+        }
+        let _ = self.mem.user.deallocate_frame(frame);
+        let count = |s: &mut PagingStats| {
+            if write {
+                s.dirty_evictions += 1;
+                s.disk_writes += 1;
+            } else {
+                s.clean_evictions += 1;
+            }
+        };
+        count(&mut d.stats);
+        if let Some(p) = self.procs.get_mut(cause) {
+            count(&mut p.paging);
+        }
+        Ok(())
+    }
+
+    /// A reference that found no present entry: if the page is absent (lazy or swapped),
+    /// brings it in and returns the entry that now maps it; `Ok(None)` if it is not (an
+    /// ordinary fault follows).
+    ///
+    /// # Errors
+    /// [`AccessError::Fault`] for an access the page's permission forbids (the profile's
+    /// fault action applies); [`AccessError::SwapFull`]; nothing changed then.
+    pub(crate) fn demand_fault(
+        &mut self,
+        pid: Pid,
+        addr: VirtAddr,
+        access: Access,
+    ) -> Result<Option<Pte>, AccessError> {
+        if self.demand.is_none() {
+            return Ok(None);
+        }
+        let (Some(table), Some(vpn)) = (self.procs.table(pid), Vpn::containing(addr)) else { return Ok(None) };
+        let Some(a) = table.absent(&self.mem.arena, vpn) else { return Ok(None) };
+        let write = access == Access::Write;
+        let r = self.reference(pid, vpn, write);
+        if write && !a.flags.contains(PteFlags::ORIG_WRITE) {
+            return Err(self.fault(pid, addr, FaultReason::NotWritable).into());
+        }
+        if !write && !a.flags.contains(PteFlags::READ) {
+            return Err(self.fault(pid, addr, FaultReason::NotReadable).into());
+        }
+        let cached = |k: &Kernel| match a.kind {
+            AbsentKind::Swapped(slot) => {
+                k.demand.as_deref().and_then(|d| d.slots.get(slot as usize)).and_then(|s| s.cached)
+            }
+            AbsentKind::Lazy => None,
+        };
+        // A read of a cached page shares its frame; everything else needs a frame.
+        if (write || cached(self).is_none()) && self.demand_full() {
+            self.evict_one(pid, r)?;
+        }
+        let cached = cached(self);
+        let Some(d) = self.demand.as_deref() else { return Ok(None) };
+        let base = d.base;
+        let (frame, mut flags, major) = match (a.kind, cached) {
+            (AbsentKind::Swapped(_), Some(i)) if !write => (Pfn::new(base + i), a.flags, false),
+            _ => {
+                let Ok(frame) = self.mem.user.allocate_frame() else {
+                    return Err(AccessError::OutOfMemory { pid, addr });
+                };
+                let major = match (a.kind, cached) {
+                    (AbsentKind::Lazy, _) => {
+                        let _ = self.mem.arena.zero_frame(frame);
+                        false
+                    }
+                    (AbsentKind::Swapped(_), Some(i)) => {
+                        let _ = self.mem.arena.copy_frame(Pfn::new(base + i), frame);
+                        false
+                    }
+                    (AbsentKind::Swapped(slot), None) => {
+                        let bytes = d.disk.get(slot as usize).and_then(Option::as_deref);
+                        match (bytes, self.mem.arena.frame_mut(frame)) {
+                            (Some(b), Ok(dst)) => dst.copy_from_slice(b),
+                            _ => {
+                                let _ = self.mem.arena.zero_frame(frame);
+                            }
+                        }
+                        true
+                    }
+                };
+                (frame, a.flags, major)
+            }
+        };
+        let Some(d) = self.demand.as_deref_mut() else { return Ok(None) };
+        let i = (frame.as_u32() - d.base) as usize;
+        let mut link = None;
+        if let AbsentKind::Swapped(slot) = a.kind {
+            let s = &mut d.slots[slot as usize];
+            s.users = s.users.saturating_sub(1);
+            if write {
+                flags = (flags | PteFlags::WRITE) - PteFlags::COW;
+            } else {
+                let shared = s.users > 0 || cached.is_some();
+                if shared && flags.contains(PteFlags::ORIG_WRITE) {
+                    flags = (flags - PteFlags::WRITE) | PteFlags::COW;
+                }
+                if cached.is_none() {
+                    s.cached = Some(i as u32);
+                    link = Some(slot);
+                }
+            }
+            d.release_if_unused(slot);
+        }
+        let _ = table.take_absent(&mut self.mem.arena, vpn);
+        let mapped = table.map(&mut self.mem.arena, &mut self.mem.kernel, vpn, frame, flags);
+        debug_assert!(mapped.is_ok(), "an absent entry's tables exist");
+        let _ = self.mem.map_counts.increment(frame);
+        let fresh = d.rmap[i].is_empty();
+        d.rmap[i].push((pid, vpn));
+        if link.is_some() {
+            d.link[i] = link;
+        }
+        let count = |s: &mut PagingStats| {
+            s.faults += 1;
+            if major {
+                s.major_faults += 1;
+                s.disk_reads += 1;
+            } else {
+                s.minor_faults += 1;
+            }
+        };
+        count(&mut d.stats);
+        // The access that follows sets the MMU's bits, then tells the policy.
+        d.pending = Some(Pending::Loaded { fresh });
+        if let Some(p) = self.procs.get_mut(pid) {
+            count(&mut p.paging);
+        }
+        Ok(table.translate(&self.mem.arena, vpn))
+    }
+
+    /// The reference `pid` makes to `vpn` now, as the policy sees it.
+    pub(crate) fn reference(&self, pid: Pid, vpn: Vpn, write: bool) -> Ref {
+        Ref { page: page_id(pid, vpn), time: self.demand.as_ref().map_or(0, |d| d.time), write }
+    }
+
+    /// Accounts a successful access of `pid`'s `vpn` in `frame` (after the MMU set its bits):
+    /// a hit, unless a fault just brought the page in.
+    pub(crate) fn demand_reference(&mut self, pid: Pid, vpn: Vpn, frame: Pfn, write: bool) {
+        let r = self.reference(pid, vpn, write);
+        let Some(d) = self.demand.as_deref_mut() else { return };
+        let pending = d.pending.take();
+        d.stats.references += 1;
+        let hit = !matches!(pending, Some(Pending::Loaded { .. }));
+        if hit {
+            d.stats.hits += 1;
+        }
+        let i = d.frame_index(frame);
+        if let Some(p) = self.procs.get_mut(pid) {
+            p.paging.references += 1;
+            p.paging.hits += u64::from(hit);
+        }
+        with_policy!(self, |p, bits| {
+            if let Some(i) = i {
+                match pending {
+                    Some(Pending::Loaded { fresh: true } | Pending::Copied) => p.insert(Frame(i), r, &mut bits),
+                    Some(Pending::Loaded { fresh: false }) | None => p.hit(Frame(i), r, &mut bits),
+                }
+            }
+            p.tick(r, &mut bits);
+        });
+        if let Some(d) = self.demand.as_deref_mut() {
+            d.time += 1;
+        }
+    }
+
+    /// Records that `pid`'s `vpn` now maps `frame`: into the reverse map, and, if the frame
+    /// was just filled (`loaded`), into the policy.
+    pub(crate) fn demand_mapped(&mut self, pid: Pid, vpn: Vpn, frame: Pfn, loaded: bool) {
+        let r = self.reference(pid, vpn, false);
+        let Some(d) = self.demand.as_deref_mut() else { return };
+        let Some(i) = d.frame_index(frame) else { return };
+        d.rmap[i].push((pid, vpn));
+        if loaded {
+            with_policy!(self, |p, bits| p.insert(Frame(i), r, &mut bits));
+        }
+    }
+
+    /// A copy-on-write copy moved `pid`'s `vpn` from `old` to the new frame `new`.
+    pub(crate) fn demand_copied(&mut self, pid: Pid, vpn: Vpn, old: Pfn, new: Pfn, freed: bool) {
+        if self.demand.is_none() {
+            return;
+        }
+        self.demand_unmapped(pid, vpn, old, freed);
+        self.demand_mapped(pid, vpn, new, false);
+        if let Some(d) = self.demand.as_deref_mut() {
+            d.pending = Some(Pending::Copied);
+        }
+    }
+
+    /// Records that `pid`'s `vpn` no longer maps `frame`, which is now free if `freed`.
+    pub(crate) fn demand_unmapped(&mut self, pid: Pid, vpn: Vpn, frame: Pfn, freed: bool) {
+        let Some(d) = self.demand.as_deref_mut() else { return };
+        let Some(i) = d.frame_index(frame) else { return };
+        if let Some(at) = d.rmap[i].iter().position(|&e| e == (pid, vpn)) {
+            d.rmap[i].swap_remove(at);
+        }
+        if freed {
+            d.frame_freed(i);
+        }
+    }
+
+    /// Clears `pid`'s absent entry for `vpn`, if it has one, dropping its slot's user.
+    /// Returns whether there was one.
+    pub(crate) fn demand_drop(&mut self, table: PageTable, vpn: Vpn) -> bool {
+        if self.demand.is_none() {
+            return false;
+        }
+        match table.take_absent(&mut self.mem.arena, vpn) {
+            Some(a) => {
+                if let Some(d) = self.demand.as_deref_mut() {
+                    d.drop_absent(a);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether `vpn` is absent in `table` (demand paging only): allocated, but not present.
+    pub(crate) fn is_absent(&self, table: PageTable, vpn: Vpn) -> bool {
+        self.demand.is_some() && table.absent(&self.mem.arena, vpn).is_some()
+    }
+
+    /// `pid` is about to release its address space: every frame it maps leaves the reverse
+    /// map (and the policy, if no one else maps it), every slot it names loses a user.
+    pub(crate) fn demand_release(&mut self, pid: Pid, table: PageTable) {
+        if self.demand.is_none() {
+            return;
+        }
+        let mapped: Vec<_> = table.mapped(&self.mem.arena).collect();
+        for (vpn, e) in mapped {
+            let freed = self.mem.map_counts.get(e.frame()) == 1;
+            self.demand_unmapped(pid, vpn, e.frame(), freed);
+        }
+        let absent = table.absent_entries(&self.mem.arena);
+        if let Some(d) = self.demand.as_deref_mut() {
+            for (_, a) in absent {
+                d.drop_absent(a);
+            }
+        }
+    }
+
+    /// Fork under demand paging: `child`'s table is a copy of `parent`'s. Its present entries
+    /// join the reverse map; its swapped entries each add a user to their slot, and a swapped
+    /// page whose own permission is writable becomes copy-on-write on both sides.
+    pub(crate) fn demand_forked(&mut self, parent: PageTable, child: PageTable, child_pid: Pid) {
+        if self.demand.is_none() {
+            return;
+        }
+        let mapped: Vec<_> = child.mapped(&self.mem.arena).collect();
+        for (vpn, e) in mapped {
+            self.demand_mapped(child_pid, vpn, e.frame(), false);
+        }
+        for (vpn, mut a) in child.absent_entries(&self.mem.arena) {
+            let AbsentKind::Swapped(slot) = a.kind else { continue };
+            if let Some(s) = self.demand.as_deref_mut().and_then(|d| d.slots.get_mut(slot as usize)) {
+                s.users += 1;
+            }
+            if a.flags.contains(PteFlags::ORIG_WRITE) {
+                a.flags = (a.flags - PteFlags::WRITE) | PteFlags::COW;
+                for t in [parent, child] {
+                    let _ = t.set_absent(&mut self.mem.arena, &mut self.mem.kernel, vpn, a);
+                }
+            }
+        }
+    }
+
+    /// Whether a copy-on-write fault on `frame` must copy it: it is mapped more than once, or
+    /// (demand paging) it caches a swap slot that entries still name.
+    pub(crate) fn must_copy(&self, frame: Pfn) -> bool {
+        if self.mem.map_counts.get(frame) > 1 {
+            return true;
+        }
+        let Some(d) = self.demand.as_deref() else { return false };
+        d.frame_index(frame)
+            .and_then(|i| d.link[i])
+            .and_then(|slot| d.slots.get(slot as usize))
+            .is_some_and(|s| s.users > 0)
+    }
+
+    /// Demand paging's part of `check`.
+    pub(crate) fn check_demand(&self) -> Result<(), crate::InvariantError> {
+        use crate::InvariantError as E;
+        let Some(d) = self.demand.as_deref() else { return Ok(()) };
+        let mut users = vec![0u32; d.slots.len()];
+        let mut rmap: Vec<Vec<(Pid, Vpn)>> = vec![Vec::new(); d.rmap.len()];
+        for p in self.procs.iter() {
+            for (_, a) in p.table.absent_entries(&self.mem.arena) {
+                if let AbsentKind::Swapped(slot) = a.kind {
+                    match users.get_mut(slot as usize) {
+                        Some(u) => *u += 1,
+                        None => {
+                            return Err(E::Demand(format!("pid {} names swap slot {slot}, past the area", p.pid())));
+                        }
+                    }
+                    if users[slot as usize] > 1 && a.flags.contains(PteFlags::WRITE) {
+                        return Err(E::Demand(format!("pid {}: a shared swap slot {slot} is writable", p.pid())));
+                    }
+                }
+            }
+            for (vpn, e) in p.table.mapped(&self.mem.arena) {
+                match d.frame_index(e.frame()) {
+                    Some(i) => rmap[i].push((p.pid(), vpn)),
+                    None => {
+                        return Err(E::Demand(format!("pid {} maps frame {} past the frame limit", p.pid(), e.frame())));
+                    }
+                }
+            }
+        }
+        for (slot, (s, &actual)) in d.slots.iter().zip(&users).enumerate() {
+            if s.users != actual {
+                return Err(E::SwapSlot { slot: slot as u32, recorded: s.users, actual });
+            }
+            let slot = slot as u32;
+            let free = d.freed.contains(&slot) || slot >= d.unused;
+            if free != (s.users == 0 && s.cached.is_none()) {
+                return Err(E::Demand(format!("swap slot {slot} is free: {free}, but has {} users", s.users)));
+            }
+            if let Some(i) = s.cached {
+                if d.link.get(i as usize) != Some(&Some(slot)) {
+                    return Err(E::Demand(format!(
+                        "swap slot {slot} is cached in frame index {i}, which does not say so"
+                    )));
+                }
+            }
+        }
+        for (i, (recorded, actual)) in d.rmap.iter().zip(&mut rmap).enumerate() {
+            let mut recorded = recorded.clone();
+            recorded.sort();
+            actual.sort();
+            if recorded != *actual {
+                return Err(E::Demand(format!("frame index {i}: reverse map {recorded:?}, entries {actual:?}")));
+            }
+            if let Some(slot) = d.link[i] {
+                if d.slots.get(slot as usize).and_then(|s| s.cached) != Some(i as u32) || actual.is_empty() {
+                    return Err(E::Demand(format!("frame index {i} caches slot {slot}, which does not say so")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
