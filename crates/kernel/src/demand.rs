@@ -799,7 +799,11 @@ impl Kernel {
                 match d.frame_index(e.frame()) {
                     Some(i) => rmap[i].push((p.pid(), vpn)),
                     None => {
-                        return Err(E::Demand(format!("pid {} maps frame {} past the frame limit", p.pid(), e.frame())));
+                        return Err(E::Demand(format!(
+                            "pid {} maps frame {} past the frame limit",
+                            p.pid(),
+                            e.frame()
+                        )));
                     }
                 }
             }
