@@ -174,7 +174,7 @@ impl Kernel {
                 }
             }
             if let Some(m) = p.table.format().machine() {
-                general_leaves(arena, m, p.table.root(), pid)?;
+                general_leaves(arena, m, p.table.root(), pid, self.demand.is_none())?;
             }
             let mut pages = 0;
             let mut visit = |vpn: &dyn Fn() -> u64, e: Pte| {
@@ -284,12 +284,19 @@ impl Kernel {
 
 /// [`InvariantError::GeneralEntry`]: every leaf of a general machine's table is a base page
 /// (at the last level) with the user bit, and dirty only if accessed where the layout has
-/// both bits.
-fn general_leaves(arena: &phys::Arena, m: &paging::MachineFormat, root: Pfn, pid: Pid) -> Result<(), InvariantError> {
+/// both bits (`accessed_kept`: not under demand paging, whose policies clear R and keep M,
+/// as an OS does, so that NRU's class "not referenced, modified" exists).
+fn general_leaves(
+    arena: &phys::Arena,
+    m: &paging::MachineFormat,
+    root: Pfn,
+    pid: Pid,
+    accessed_kept: bool,
+) -> Result<(), InvariantError> {
     use paging::EntryBits;
     let last = m.geometry().levels() - 1;
     let layout = m.layout();
-    let both = layout.accessed.is_some() && layout.dirty.is_some();
+    let both = accessed_kept && layout.accessed.is_some() && layout.dirty.is_some();
     for map in m.mappings(arena, u64::from(root.as_u32())) {
         let bits = map.entry.bits;
         let what = if map.level != last {
