@@ -95,6 +95,8 @@ impl Kernel {
         self.current = None;
         self.counters = Counters::default();
         self.tlb = Tlb::default();
+        // As `Kernel::new` leaves it: demand paging off.
+        self.demand = None;
         self.boot();
     }
 
