@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use replay::{Options, ReplayOptions, Spec, TlbConfig};
+use replay::{Options, Preset, ReplayOptions, Spec, TlbConfig};
 
 use crate::tracefile::{Progress, TraceArgs, open};
 
@@ -26,9 +26,14 @@ pub struct Args {
     pub policy: Spec,
 
     /// A TLB in front: ENTRIES, or ENTRIES,WAYS (set-associative, LRU in a set; default fully
-    /// associative).
+    /// associative). With --machine the default is 64 entries.
     #[arg(long, value_name = "ENTRIES[,WAYS]", value_parser = parse_tlb)]
     pub tlb: Option<TlbConfig>,
+
+    /// Replay through a machine: its TLB, its page tables (walked, accessed and dirty bits
+    /// set) in a memory outside the N frames: x86-64, sv39, sv48, aarch64-4k, ...
+    #[arg(long, value_name = "PRESET")]
+    pub machine: Option<Preset>,
 
     /// Print one JSON object instead of the report.
     #[arg(long, conflicts_with = "format")]
@@ -67,6 +72,7 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
         page_size: args.trace.page_size,
         straddle: args.trace.straddle,
         tlb: args.tlb,
+        machine: args.machine,
     };
     let mut progress = Progress::new(opened.file_size.filter(|_| opened.compression == trace::Compression::Plain));
     let summary = replay::replay_trace(&mut opened.reader, &options, &mut |b| progress.update(b))
@@ -104,7 +110,9 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
             "tlb_modelled": summary.tlb.is_some(),
             "tlb_hits": summary.tlb.map(|t| t.hits),
             "tlb_misses": summary.tlb.map(|t| t.misses),
-            "page_table_frames": serde_json::Value::Null,
+            "machine": args.machine.map(Preset::name),
+            "page_table_frames": summary.machine.map(|m| m.table_frames),
+            "walks": summary.machine.map(|m| m.walks),
             "seconds": seconds,
         });
         writeln!(out, "{v}")?;
@@ -122,7 +130,20 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
         r.bad
     )?;
     writeln!(out, "records     fetch {}, read {}, write {}, modify {}", k.fetch, k.read, k.write, k.modify)?;
-    writeln!(out, "machine     {} frames of {} bytes, policy {}", args.frames, args.trace.page_size, args.policy)?;
+    match args.machine {
+        Some(m) => writeln!(
+            out,
+            "machine     {m}: {} user frames of {} bytes, policy {}",
+            args.frames, args.trace.page_size, args.policy
+        )?,
+        None => {
+            writeln!(
+                out,
+                "machine     {} frames of {} bytes, policy {}",
+                args.frames, args.trace.page_size, args.policy
+            )?;
+        }
+    }
     writeln!(out, "references  {} ({} hits)", c.references, c.hits)?;
     match summary.tlb {
         Some(t) => writeln!(
@@ -137,7 +158,14 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     writeln!(out, "page faults {} ({:.4}% of references)", c.page_faults, pct(c.page_faults, c.references))?;
     writeln!(out, "evictions   {} clean, {} dirty", c.evictions_clean, c.evictions_dirty)?;
     writeln!(out, "disk        {} reads, {} writes", c.disk_reads, c.disk_writes)?;
-    writeln!(out, "page tables outside the {} user frames (not counted)", args.frames)?;
+    match summary.machine {
+        Some(m) => writeln!(
+            out,
+            "page tables {} frames, outside the {} user frames; {} walks",
+            m.table_frames, args.frames, m.walks
+        )?,
+        None => writeln!(out, "page tables outside the {} user frames (not counted)", args.frames)?,
+    }
     let rate = if seconds > 0.0 { k.total() as f64 / seconds / 1e6 } else { 0.0 };
     writeln!(out, "time        {seconds:.3} s ({rate:.1} M records/s)")?;
     Ok(())

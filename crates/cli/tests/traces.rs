@@ -36,6 +36,14 @@ fn every_format_under_every_policy() {
             assert_eq!(v["page_faults"].to_string(), faults, "{at}");
             assert_eq!(v["disk_writes"].to_string(), writes, "{at}");
             assert_eq!(v["disk_reads"].to_string(), faults, "{at}");
+            if format == "rw" {
+                // Through the x86-64 machine: the same faults and writes, and a TLB counted.
+                let args = ["--frames", frames, "--policy", policy, "--json", "--machine", "x86-64", "--tlb", "4,2"];
+                let m: serde_json::Value = serde_json::from_str(&replay(&file, &args)).unwrap();
+                assert_eq!((&m["page_faults"], &m["disk_writes"]), (&v["page_faults"], &v["disk_writes"]), "{at}");
+                assert_eq!(m["tlb_hits"].as_u64().unwrap() + m["tlb_misses"].as_u64().unwrap(), 12, "{at}");
+                assert!(m["page_table_frames"].as_u64().unwrap() >= 4, "{at}");
+            }
         }
     }
 }

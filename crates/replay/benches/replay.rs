@@ -1,12 +1,13 @@
 //! Replay throughput: a 1M-record `rw` trace end to end from a plain file (open, detect, parse,
-//! LRU with 64 frames), the same from gzip, OPT over it, and a sweep of 4 policies x 9 sizes.
+//! LRU with 64 frames), the same from gzip, OPT over it, LRU through the x86-64 machine with a
+//! 64-entry TLB, and a sweep of 4 policies x 9 sizes.
 
 use std::fs::File;
 use std::hint::black_box;
 use std::io::Write;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use replay::{Options, ReplayOptions, Spec};
+use replay::{Options, Preset, ReplayOptions, Spec};
 use trace::{FormatChoice, ReadOptions, TraceReader};
 
 const RECORDS: usize = 1_000_000;
@@ -31,7 +32,7 @@ fn trace_text() -> Vec<u8> {
     out
 }
 
-fn replay_file(path: &std::path::Path, policy: Spec) -> u64 {
+fn replay_file(path: &std::path::Path, policy: Spec, machine: Option<Preset>) -> u64 {
     let (_, text) = trace::decompress(File::open(path).unwrap()).unwrap();
     let mut reader = TraceReader::new(text, FormatChoice::Auto, ReadOptions::default()).unwrap();
     let options = ReplayOptions {
@@ -40,7 +41,8 @@ fn replay_file(path: &std::path::Path, policy: Spec) -> u64 {
         policy_options: Options::default(),
         page_size: 4096,
         straddle: false,
-        tlb: None,
+        tlb: machine.map(|_| replay::DEFAULT_MACHINE_TLB),
+        machine,
     };
     replay::replay_trace(&mut reader, &options, &mut |_| {}).unwrap().counts.page_faults
 }
@@ -58,9 +60,12 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("replay_1M_rw");
     g.throughput(Throughput::Elements(RECORDS as u64));
     g.sample_size(10);
-    g.bench_function("lru64_plain", |b| b.iter(|| black_box(replay_file(&plain, Spec::Lru))));
-    g.bench_function("lru64_gzip", |b| b.iter(|| black_box(replay_file(&gz, Spec::Lru))));
-    g.bench_function("opt64_plain", |b| b.iter(|| black_box(replay_file(&plain, Spec::Opt))));
+    g.bench_function("lru64_plain", |b| b.iter(|| black_box(replay_file(&plain, Spec::Lru, None))));
+    g.bench_function("lru64_gzip", |b| b.iter(|| black_box(replay_file(&gz, Spec::Lru, None))));
+    g.bench_function("opt64_plain", |b| b.iter(|| black_box(replay_file(&plain, Spec::Opt, None))));
+    g.bench_function("lru64_x86_64_tlb64", |b| {
+        b.iter(|| black_box(replay_file(&plain, Spec::Lru, Some(Preset::X86_64))));
+    });
     g.bench_function("sweep_4x9", |b| {
         let (_, text) = trace::decompress(File::open(&plain).unwrap()).unwrap();
         let mut reader = TraceReader::new(text, FormatChoice::Auto, ReadOptions::default()).unwrap();

@@ -31,6 +31,25 @@ pub enum ReplayError {
         /// Ways asked for.
         ways: usize,
     },
+    /// `--page-size` is not the machine's base page.
+    #[error("--page-size {page_size} is not the {machine} machine's {page}-byte page")]
+    MachinePageSize {
+        /// The page size asked for.
+        page_size: u64,
+        /// The machine.
+        machine: &'static str,
+        /// Its base page size.
+        page: u64,
+    },
+    /// The machine cannot replay a reference (its address is outside the address space, the
+    /// tables outgrew their memory), or disagrees with the policy's frames.
+    #[error("{}{what}", page.map(|p| format!("page {p:#x}: ")).unwrap_or_default())]
+    Machine {
+        /// The page referenced, if one was.
+        page: Option<u64>,
+        /// What went wrong.
+        what: String,
+    },
     /// The plotting library refused to draw the curve.
     #[error("drawing the curve: {0}")]
     Plot(String),

@@ -22,6 +22,7 @@
 
 pub mod cs1550;
 mod error;
+mod machine;
 mod memory;
 mod refs;
 pub mod stack;
@@ -29,7 +30,11 @@ pub mod sweep;
 mod tlb;
 
 pub use error::ReplayError;
-pub use memory::{Counts, MAX_FRAMES, Memory, Sink, simulate, simulate_with, streaming};
+pub use machine::{MachineCounts, MachineMemory, TABLE_FRAMES};
+pub use memory::{
+    Counts, DEFAULT_MACHINE_TLB, MAX_FRAMES, Memory, Sink, Target, simulate, simulate_with, sink_for, streaming,
+};
+pub use paging::Preset;
 pub use policy::{OptTies, Options, Spec};
 pub use refs::{Kinds, PageRef, ReplayOptions, TraceSummary, page_refs, replay_trace};
 pub use tlb::{Tlb, TlbConfig, TlbCounts};

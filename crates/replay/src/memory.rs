@@ -1,11 +1,14 @@
 //! N page frames under a policy: the `policy` crate's [`Simulator`] (the one driver and the
 //! one implementation of every policy), a TLB model in front when asked, and the counts a
-//! trace replay reports.
+//! trace replay reports; [`Target`] chooses between these plain frames and a machine.
 
 use policy::policies::{clock::Clock, fifo::Fifo, lru::Lru, opt::Opt, sfifo::SegmentedFifo};
 use policy::{Options, Policy, Reference, Simulator, Spec, Stats};
 
+use paging::Preset;
+
 use crate::error::ReplayError;
+use crate::machine::{MachineCounts, MachineMemory};
 use crate::tlb::{Tlb, TlbConfig, TlbCounts};
 
 /// The most frames a replay keeps tables for (2^26 frames: 256 GiB of 4 KiB pages).
@@ -119,16 +122,24 @@ pub(crate) fn check_frames(frames: usize) -> Result<(), ReplayError> {
 /// object-safe face so that a streaming replay pays one dynamic call a batch, not a reference.
 pub trait Sink {
     /// References every page of `refs` in order.
-    fn feed(&mut self, refs: &[Reference]);
+    ///
+    /// # Errors
+    /// A machine's [`ReplayError::Machine`]; a plain memory never fails.
+    fn feed(&mut self, refs: &[Reference]) -> Result<(), ReplayError>;
     /// The counts so far.
     fn counts(&self) -> Counts;
     /// The TLB's counts, if there is a TLB.
     fn tlb_counts(&self) -> Option<TlbCounts>;
+    /// The machine's counts, when replaying through a machine.
+    fn machine_counts(&self) -> Option<MachineCounts> {
+        None
+    }
 }
 
 impl<P: Policy> Sink for Memory<P> {
-    fn feed(&mut self, refs: &[Reference]) {
+    fn feed(&mut self, refs: &[Reference]) -> Result<(), ReplayError> {
         self.run(refs);
+        Ok(())
     }
     fn counts(&self) -> Counts {
         Memory::counts(self)
@@ -138,28 +149,79 @@ impl<P: Policy> Sink for Memory<P> {
     }
 }
 
-/// A memory of `frames` frames under `spec`, for streaming; `None` for [`Spec::Opt`], which
-/// needs the whole reference string first ([`simulate_with`]). The common policies are
+/// The TLB a machine has when none is given: 64 entries, fully associative.
+pub const DEFAULT_MACHINE_TLB: TlbConfig = TlbConfig { entries: 64, ways: 64 };
+
+/// Where the references go: N plain frames (an optional counting TLB in front), or a machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// User frames.
+    pub frames: usize,
+    /// A TLB in front (a machine without one gets [`DEFAULT_MACHINE_TLB`]).
+    pub tlb: Option<TlbConfig>,
+    /// Replay through this machine's TLB and page tables (with pages of `page_size` bytes).
+    pub machine: Option<Preset>,
+    /// The page size, which a machine must have as its base page.
+    pub page_size: u64,
+}
+
+impl Target {
+    /// `frames` plain frames, no TLB, 4 KiB pages.
+    #[must_use]
+    pub fn frames(frames: usize) -> Target {
+        Target { frames, tlb: None, machine: None, page_size: 4096 }
+    }
+
+    fn sink<P: Policy + 'static>(&self, policy: P) -> Result<Box<dyn Sink>, ReplayError> {
+        Ok(match self.machine {
+            Some(preset) => Box::new(MachineMemory::new(
+                preset,
+                self.frames,
+                policy,
+                self.page_size,
+                self.tlb.unwrap_or(DEFAULT_MACHINE_TLB),
+            )?),
+            None => Box::new(Memory::new(self.frames, policy, self.tlb)?),
+        })
+    }
+}
+
+/// A memory of `target.frames` frames under `spec`, for streaming; `None` for [`Spec::Opt`],
+/// which needs the whole reference string first ([`sink_for`]). The common policies are
 /// monomorphised (their calls inlined into the loop); the others run boxed.
 ///
 /// # Errors
-/// As [`Memory::new`], and [`ReplayError::Policy`] for options no policy can run with.
-pub fn streaming(
-    spec: Spec,
-    frames: usize,
-    options: &Options,
-    tlb: Option<TlbConfig>,
-) -> Result<Option<Box<dyn Sink>>, ReplayError> {
+/// As [`Memory::new`] and [`MachineMemory::new`], and [`ReplayError::Policy`] for options
+/// no policy can run with.
+pub fn streaming(spec: Spec, options: &Options, target: &Target) -> Result<Option<Box<dyn Sink>>, ReplayError> {
+    let frames = target.frames;
     check_frames(frames)?;
     Ok(Some(match spec {
-        Spec::Fifo => Box::new(Memory::new(frames, Fifo::new(frames), tlb)?),
-        Spec::Lru => Box::new(Memory::new(frames, Lru::new(frames), tlb)?),
-        Spec::Clock => Box::new(Memory::new(frames, Clock::classic(frames), tlb)?),
-        Spec::Second => Box::new(Memory::new(frames, Clock::second_chance(frames), tlb)?),
-        Spec::SegmentedFifo(p) => Box::new(Memory::new(frames, SegmentedFifo::new(frames, p), tlb)?),
+        Spec::Fifo => target.sink(Fifo::new(frames))?,
+        Spec::Lru => target.sink(Lru::new(frames))?,
+        Spec::Clock => target.sink(Clock::classic(frames))?,
+        Spec::Second => target.sink(Clock::second_chance(frames))?,
+        Spec::SegmentedFifo(p) => target.sink(SegmentedFifo::new(frames, p))?,
         Spec::Opt => return Ok(None),
-        other => Box::new(Memory::new(frames, policy::build(other, frames, options, &[])?, tlb)?),
+        other => target.sink(policy::build(other, frames, options, &[])?)?,
     }))
+}
+
+/// A memory for the whole reference string `refs` (any policy, `opt` included).
+///
+/// # Errors
+/// As [`streaming`].
+pub fn sink_for(
+    refs: &[Reference],
+    spec: Spec,
+    options: &Options,
+    target: &Target,
+) -> Result<Box<dyn Sink>, ReplayError> {
+    if spec == Spec::Opt {
+        check_frames(target.frames)?;
+        return target.sink(Opt::new(target.frames, refs, options.opt_ties));
+    }
+    streaming(spec, options, target)?.ok_or(ReplayError::NoFrames)
 }
 
 /// Replays the whole reference string `refs` through `frames` frames under `spec`, with the
@@ -182,13 +244,7 @@ pub fn simulate_with(
     options: &Options,
     tlb: Option<TlbConfig>,
 ) -> Result<(Counts, Option<TlbCounts>), ReplayError> {
-    if spec == Spec::Opt {
-        check_frames(frames)?;
-        let mut m = Memory::new(frames, Opt::new(frames, refs, options.opt_ties), tlb)?;
-        m.run(refs);
-        return Ok((m.counts(), m.tlb_counts()));
-    }
-    let mut sink = streaming(spec, frames, options, tlb)?.ok_or(ReplayError::NoFrames)?;
-    sink.feed(refs);
+    let mut sink = sink_for(refs, spec, options, &Target { tlb, ..Target::frames(frames) })?;
+    sink.feed(refs)?;
     Ok((sink.counts(), sink.tlb_counts()))
 }

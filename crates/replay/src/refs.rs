@@ -5,11 +5,12 @@ use std::io::Read;
 
 use trace::{Kind, Record, TraceReader};
 
-use policy::policies::opt::Opt;
+use paging::Preset;
 use policy::{Options, Reference, Spec};
 
 use crate::error::ReplayError;
-use crate::memory::{Counts, Memory, check_frames, streaming};
+use crate::machine::MachineCounts;
+use crate::memory::{Counts, Target, sink_for, streaming};
 use crate::tlb::{TlbConfig, TlbCounts};
 
 /// One page reference: a page number and whether it writes (a store or a modify). The
@@ -32,6 +33,17 @@ pub struct ReplayOptions {
     pub straddle: bool,
     /// A TLB in front, if any.
     pub tlb: Option<TlbConfig>,
+    /// Replay through this machine: its TLB (`tlb`, or 64 entries), its page tables, its
+    /// accessed and dirty bits.
+    pub machine: Option<Preset>,
+}
+
+impl ReplayOptions {
+    /// Where the references go.
+    #[must_use]
+    pub fn target(&self) -> Target {
+        Target { frames: self.frames, tlb: self.tlb, machine: self.machine, page_size: self.page_size }
+    }
 }
 
 /// Records by kind.
@@ -84,6 +96,8 @@ pub struct TraceSummary {
     pub counts: Counts,
     /// The TLB's counts, when a TLB was modelled.
     pub tlb: Option<TlbCounts>,
+    /// The machine's counts, when replayed through a machine.
+    pub machine: Option<MachineCounts>,
 }
 
 /// The page shift of `page_size`.
@@ -170,13 +184,18 @@ pub fn replay_trace<R: Read>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<TraceSummary, ReplayError> {
     let shift = shift_of(options.page_size)?;
-    let Some(mut sink) = streaming(options.policy, options.frames, &options.policy_options, options.tlb)? else {
-        check_frames(options.frames)?;
+    let target = options.target();
+    let Some(mut sink) = streaming(options.policy, &options.policy_options, &target)? else {
         let (refs, kinds) = page_refs(reader, options.page_size, options.straddle, progress)?;
-        let opt = Opt::new(options.frames, &refs, options.policy_options.opt_ties);
-        let mut m = Memory::new(options.frames, opt, options.tlb)?;
-        m.run(&refs);
-        return Ok(TraceSummary { kinds, reader: *reader.stats(), counts: m.counts(), tlb: m.tlb_counts() });
+        let mut m = sink_for(&refs, options.policy, &options.policy_options, &target)?;
+        m.feed(&refs)?;
+        return Ok(TraceSummary {
+            kinds,
+            reader: *reader.stats(),
+            counts: m.counts(),
+            tlb: m.tlb_counts(),
+            machine: m.machine_counts(),
+        });
     };
     let pages = reader.format().gives_pages();
     let mut kinds = Kinds::default();
@@ -186,7 +205,7 @@ pub fn replay_trace<R: Read>(
     while reader.next_batch(&mut records, BATCH)? > 0 {
         kinds.add_all(&records);
         push_all(&records, shift, pages, options.straddle, &mut batch);
-        sink.feed(&batch);
+        sink.feed(&batch)?;
         records.clear();
         batch.clear();
         batches += 1;
@@ -194,7 +213,13 @@ pub fn replay_trace<R: Read>(
             progress(reader.stats().bytes);
         }
     }
-    Ok(TraceSummary { kinds, reader: *reader.stats(), counts: sink.counts(), tlb: sink.tlb_counts() })
+    Ok(TraceSummary {
+        kinds,
+        reader: *reader.stats(),
+        counts: sink.counts(),
+        tlb: sink.tlb_counts(),
+        machine: sink.machine_counts(),
+    })
 }
 
 #[cfg(test)]

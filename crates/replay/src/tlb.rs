@@ -22,7 +22,8 @@ pub struct TlbCounts {
     pub misses: u64,
 }
 
-/// The TLB: per set, `ways` slots of (page, last use).
+/// The TLB: per set, `ways` slots of (page, last use), each holding a translation (the
+/// frame, and whether the entry has seen a write, as hardware caches the dirty bit).
 #[derive(Debug, Clone)]
 pub struct Tlb {
     sets: usize,
@@ -30,6 +31,8 @@ pub struct Tlb {
     /// `page + 1` a slot, 0 for an empty slot.
     tags: Vec<u64>,
     stamps: Vec<u64>,
+    frames: Vec<u64>,
+    dirty: Vec<bool>,
     clock: u64,
     counts: TlbCounts,
 }
@@ -50,6 +53,8 @@ impl Tlb {
             ways,
             tags: vec![0; entries],
             stamps: vec![0; entries],
+            frames: vec![0; entries],
+            dirty: vec![false; entries],
             clock: 0,
             counts: TlbCounts::default(),
         })
@@ -59,6 +64,45 @@ impl Tlb {
         // `sets` fits in u64 and the remainder is below it, so both casts are lossless.
         let s = (page % self.sets as u64) as usize;
         s * self.ways..(s + 1) * self.ways
+    }
+
+    /// Looks `page` up: on a hit (counted) its entry becomes the most recently used and its
+    /// translation is returned: (slot, frame, dirty). A miss is counted and changes nothing:
+    /// [`fill`](Self::fill) loads the translation after the walk.
+    pub fn lookup(&mut self, page: u64) -> Option<(usize, u64, bool)> {
+        self.clock += 1;
+        let tag = page.wrapping_add(1);
+        for i in self.set(page) {
+            if self.tags[i] == tag {
+                self.stamps[i] = self.clock;
+                self.counts.hits += 1;
+                return Some((i, self.frames[i], self.dirty[i]));
+            }
+        }
+        self.counts.misses += 1;
+        None
+    }
+
+    /// Loads `page`'s translation into its set's least recently used (or first empty) entry.
+    pub fn fill(&mut self, page: u64, frame: u64, dirty: bool) {
+        let range = self.set(page);
+        let mut lru = range.start;
+        for i in range {
+            if self.stamps[i] < self.stamps[lru] {
+                lru = i;
+            }
+        }
+        self.tags[lru] = page.wrapping_add(1);
+        self.stamps[lru] = self.clock;
+        self.frames[lru] = frame;
+        self.dirty[lru] = dirty;
+    }
+
+    /// Marks the entry in `slot` as having seen a write.
+    pub fn set_dirty(&mut self, slot: usize) {
+        if let Some(d) = self.dirty.get_mut(slot) {
+            *d = true;
+        }
     }
 
     /// Looks `page` up: a hit refreshes its entry; a miss fills the set's least recently used
@@ -126,6 +170,24 @@ mod tests {
         t.invalidate(1);
         t.access(1);
         assert_eq!(t.counts().misses, 5);
+    }
+
+    #[test]
+    fn lookup_then_fill_is_access() {
+        // 4 entries in 2 sets of 2, against `access` on the same pages.
+        let pages = [0, 2, 4, 0, 1, 3, 5, 1, 2, 6, 0];
+        let (mut a, mut b) = (
+            Tlb::new(TlbConfig { entries: 4, ways: 2 }).unwrap(),
+            Tlb::new(TlbConfig { entries: 4, ways: 2 }).unwrap(),
+        );
+        for p in pages {
+            a.access(p);
+            if b.lookup(p).is_none() {
+                b.fill(p, p + 100, false);
+            }
+        }
+        assert_eq!(a.counts(), b.counts());
+        assert_eq!(b.lookup(0).map(|(_, f, _)| f), Some(100));
     }
 
     #[test]
