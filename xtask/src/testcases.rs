@@ -105,6 +105,9 @@ pub struct Scenario {
     /// A general machine (`# machine: NAME` in the header: a preset or a machine file,
     /// relative to the workspace root) instead of `profile`.
     pub machine: Option<String>,
+    /// Demand-paging options for the general machine (`# demand: --frames 3 --policy fifo`),
+    /// as `vmsim` takes them.
+    pub demand: Option<String>,
     /// The expected files without their extension: `dir/NAME` for `dir/NAME.stdout` and so on.
     pub expected_stem: PathBuf,
 }
@@ -321,12 +324,14 @@ fn vm_scenario(root: &Path, script: &Path) -> anyhow::Result<Scenario> {
     };
     let run = header_run(script)?;
     let machine = header_value(script, "machine:")?;
+    let demand = header_value(script, "demand:")?;
     Ok(Scenario {
         script: script.to_path_buf(),
         shown,
         profile,
         run,
         machine,
+        demand,
         expected_stem: script.with_extension(""),
     })
 }
@@ -348,12 +353,14 @@ fn suite_case(root: &Path, suite: &Path, case: &Path) -> anyhow::Result<Scenario
     let name = case.file_name().unwrap_or_default();
     let run = header_run(case)?;
     let machine = header_value(case, "machine:")?;
+    let demand = header_value(case, "demand:")?;
     Ok(Scenario {
         script: case.to_path_buf(),
         shown,
         profile,
         run,
         machine,
+        demand,
         expected_stem: suite.join("expected").join(name),
     })
 }
@@ -483,6 +490,9 @@ pub fn execute(scenario: &Scenario) -> anyhow::Result<Actual> {
     let result = panic::catch_unwind(AssertUnwindSafe(|| -> anyhow::Result<i32> {
         let machine = scenario.profile.machine();
         let input = BufReader::new(file);
+        if let (Some(m), Some(words)) = (&scenario.machine, &scenario.demand) {
+            return Ok(cli::demand::run_script(m, words, input, Some(&scenario.shown), &mut stdout, &mut stderr)?);
+        }
         if let Some(m) = &scenario.machine {
             return Ok(cli::machine::run_script(m, input, Some(&scenario.shown), &mut stdout, &mut stderr)?);
         }

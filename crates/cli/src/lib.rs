@@ -19,6 +19,7 @@
 
 mod ajou;
 mod colour;
+pub mod demand;
 pub mod r#gen;
 pub mod grade;
 mod interactive;

@@ -60,6 +60,10 @@ struct Args {
     #[command(flatten)]
     machine: cli::machine::MachineArgs,
 
+    /// Demand paging on a general machine: frames, policy, swap (see docs/demand-paging.md).
+    #[command(flatten)]
+    demand: cli::demand::DemandArgs,
+
     /// A script of commands, one per line. Relative file names in it (mtl458 `create_ps`)
     /// are taken from the script's directory.
     script: Option<PathBuf>,
@@ -195,6 +199,7 @@ fn run(args: &Args, profile: kernel::Profile) -> Result<u8, Failed> {
             Fork::Cow => kernel::ForkPolicy::CopyOnWrite,
         });
     }
+    args.demand.apply(&mut shell).map_err(|e| Failed::Message(status::UNREADABLE, format!("{e:#}")))?;
     if args.tlb {
         shell.enable_tlb().map_err(|e| Failed::Message(status::UNREADABLE, format!("{e:#}")))?;
     }

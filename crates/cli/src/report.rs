@@ -36,7 +36,12 @@ impl Shell {
         writeln!(w, "kernel frames: {} of {} free", s.kernel_frames_free, s.kernel_frames)?;
         writeln!(w, "copy-on-write: {} faults, {} copies", c.cow_faults, c.cow_copies)?;
         writeln!(w, "refused accesses: {}", c.refused)?;
-        writeln!(w, "fork policy: {}", policy_name(self.kernel.fork_policy()))
+        match self.kernel.demand_config() {
+            // Demand paging forks copy-on-write whatever the policy (docs/demand-paging.md).
+            Some(_) => writeln!(w, "fork policy: cow (demand paging)")?,
+            None => writeln!(w, "fork policy: {}", policy_name(self.kernel.fork_policy()))?,
+        }
+        self.print_paging_stats(w)
     }
 
     /// `ps`: one line per live process in pid order: its pid, the pid it was forked from (`-`

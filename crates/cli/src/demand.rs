@@ -1,0 +1,223 @@
+//! `--frames`, `--policy` and the other demand-paging options: a general machine with fewer
+//! frames than pages, a swap area and a replacement policy (see docs/demand-paging.md).
+
+use std::io::{self, BufRead, Write};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use kernel::DemandConfig;
+use policy::{OptTies, Options, Spec};
+
+use crate::{Shell, script_dir};
+
+/// The demand-paging options of the shell.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DemandArgs {
+    /// Demand paging on a general machine (--machine or --levels): at most N user frames hold
+    /// pages; a replacement policy evicts to a swap area when none is free.
+    #[arg(long, value_name = "N")]
+    pub frames: Option<u32>,
+
+    /// The replacement policy (fifo, lru, clock, second, nru, aging, wsclock, lfu, mru,
+    /// random, sfifo:P, sieve, 2q). opt is refused: a running machine does not know its
+    /// future references.
+    #[arg(long, value_name = "POLICY", requires = "frames")]
+    pub policy: Option<String>,
+
+    /// Slots of 4 KiB in the swap area (default 1024).
+    #[arg(long, value_name = "SLOTS", requires = "frames")]
+    pub swap: Option<u32>,
+
+    /// allocate_pages maps nothing: a page gets its frame at its first touch (a minor fault).
+    #[arg(long, requires = "frames")]
+    pub lazy: bool,
+
+    /// Replacement scope over several processes: global (one policy over every frame).
+    #[arg(long, value_name = "global|local", requires = "frames")]
+    pub scope: Option<String>,
+
+    /// nru, aging: references between two clock ticks (default 4).
+    #[arg(long, value_name = "REFS", requires = "frames")]
+    pub period: Option<u64>,
+
+    /// wsclock: the working-set window in references (default 4).
+    #[arg(long, value_name = "REFS", requires = "frames")]
+    pub tau: Option<u64>,
+
+    /// random: the seed of its generator (default 0).
+    #[arg(long, value_name = "SEED", requires = "frames")]
+    pub seed: Option<u64>,
+
+    /// opt's tie rule (lru or frame): accepted for symmetry with `vmsim replace`, but opt
+    /// itself is refused here.
+    #[arg(long, value_name = "lru|frame", requires = "frames")]
+    pub opt_ties: Option<String>,
+}
+
+/// [`DemandArgs`] alone, to read them from a scenario's `# demand:` header.
+#[derive(Debug, Parser)]
+#[command(no_binary_name = true)]
+struct Words {
+    #[command(flatten)]
+    demand: DemandArgs,
+}
+
+/// The default swap area, in slots (4 MiB).
+pub const DEFAULT_SWAP_SLOTS: u32 = 1024;
+
+impl DemandArgs {
+    /// The options as a scenario header writes them: `--frames 3 --policy fifo --lazy`.
+    ///
+    /// # Errors
+    /// Words clap does not accept, in one line.
+    pub fn from_words(words: &str) -> anyhow::Result<DemandArgs> {
+        let parsed = Words::try_parse_from(words.split_whitespace()).map_err(|e| {
+            // clap's message up to its first blank line (before `Usage:`), on one line.
+            let text = e.to_string();
+            let said: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            anyhow::anyhow!("{}", said.join(" ").trim_start_matches("error: "))
+        })?;
+        Ok(parsed.demand)
+    }
+
+    /// Turns demand paging on in `shell`'s machine if `--frames` was given.
+    ///
+    /// # Errors
+    /// A course profile, an unknown or refused policy (opt), `--scope local`, bad numbers:
+    /// one line saying which.
+    pub fn apply(&self, shell: &mut Shell) -> anyhow::Result<()> {
+        let Some(frames) = self.frames else { return Ok(()) };
+        let spec: Spec = self.policy.as_deref().unwrap_or("lru").parse().context("--policy")?;
+        if spec == Spec::Opt {
+            bail!(
+                "--policy opt: opt needs the whole reference string in advance, which a running machine does not have (use `vmsim replace`)"
+            );
+        }
+        match self.scope.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("global") => {}
+            Some("local") => bail!("--scope local is not supported: one policy replaces over every frame (global)"),
+            Some(other) => bail!("--scope {other}: expected global or local"),
+        }
+        let mut options = Options::default();
+        if let Some(p) = self.period {
+            options.period = p;
+        }
+        if let Some(t) = self.tau {
+            options.tau = t;
+        }
+        if let Some(s) = self.seed {
+            options.seed = s;
+        }
+        options.opt_ties = match self.opt_ties.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("lru") => OptTies::Lru,
+            Some("frame") => OptTies::Frame,
+            Some(other) => bail!("--opt-ties {other}: expected lru or frame"),
+        };
+        let config = DemandConfig { frames, swap_slots: self.swap.unwrap_or(DEFAULT_SWAP_SLOTS), lazy: self.lazy };
+        shell.kernel_mut().enable_demand_paging(config, spec, &options).context("--frames")?;
+        Ok(())
+    }
+}
+
+/// Runs `input` as a script on the general machine `machine` with the demand-paging options
+/// `words` (a scenario's `# demand:` header).
+///
+/// # Errors
+/// An unknown machine, bad options, or errors reading `input` or writing `out` or `err`.
+pub fn run_script<R: BufRead, O: Write, E: Write>(
+    machine: &str,
+    words: &str,
+    input: R,
+    script_path: Option<&Path>,
+    out: &mut O,
+    err: &mut E,
+) -> io::Result<i32> {
+    let args = crate::machine::MachineArgs { machine: Some(machine.to_owned()), ..Default::default() };
+    let profile = args.profile().map_err(|e| io::Error::other(format!("{e:#}")))?.unwrap_or(kernel::Profile::AJOU);
+    let mut shell = Shell::with_profile(profile, false, script_path.map(script_dir)).map_err(io::Error::other)?;
+    let demand = DemandArgs::from_words(words).map_err(|e| io::Error::other(format!("{e:#}")))?;
+    demand.apply(&mut shell).map_err(|e| io::Error::other(format!("{e:#}")))?;
+    shell.run_script(input, script_path, out, err)
+}
+
+impl Shell {
+    /// `stats`' demand-paging lines, when demand paging is on: the machine's counts, then one
+    /// line per live process.
+    pub(crate) fn print_paging_stats<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let k = self.kernel();
+        let (Some(c), Some(s)) = (k.demand_config(), k.paging_stats()) else { return Ok(()) };
+        let lazy = if c.lazy { ", lazy" } else { "" };
+        writeln!(
+            w,
+            "demand paging: {} frames, {} of {} swap slots in use{lazy}",
+            c.frames,
+            k.swap_slots_used(),
+            c.swap_slots
+        )?;
+        let line = |w: &mut W, who: &str, s: &kernel::PagingStats| {
+            writeln!(
+                w,
+                "{who}: {} references, {} hits, {} faults ({} minor, {} major), {} evictions ({} clean, {} dirty), {} disk writes, {} disk reads",
+                s.references,
+                s.hits,
+                s.faults,
+                s.minor_faults,
+                s.major_faults,
+                s.clean_evictions + s.dirty_evictions,
+                s.clean_evictions,
+                s.dirty_evictions,
+                s.disk_writes,
+                s.disk_reads
+            )
+        };
+        line(w, "paging", &s)?;
+        for p in k.processes() {
+            if let Ok(s) = k.process_paging_stats(p.pid()) {
+                line(w, &format!("pid {}", p.pid()), &s)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(machine: &str) -> Shell {
+        let args = crate::machine::MachineArgs { machine: Some(machine.into()), ..Default::default() };
+        Shell::with_profile(args.profile().unwrap().unwrap(), false, None).unwrap()
+    }
+
+    #[track_caller]
+    fn refused(machine: &str, words: &str, reason: &str) {
+        let mut sh = shell(machine);
+        let e = DemandArgs::from_words(words).and_then(|d| d.apply(&mut sh)).unwrap_err();
+        assert!(format!("{e:#}").contains(reason), "{words}: {e:#}");
+        assert_eq!(sh.kernel().demand_config(), None);
+    }
+
+    #[test]
+    fn options_are_refused_with_their_reason() {
+        refused("x86-64", "--frames 3 --policy opt", "whole reference string");
+        refused("x86-64", "--frames 3 --scope local", "--scope local is not supported");
+        refused("x86-64", "--frames 3 --policy nope", "--policy");
+        refused("x86-64", "--frames 0", "1 to");
+        refused("x86-64", "--frames 3 --swap 0", "slots");
+        refused("ajou", "--frames 3", "general machines only");
+        refused("x86-64", "--lazy", "--frames");
+    }
+
+    #[test]
+    fn options_reach_the_kernel() {
+        let mut sh = shell("sv39");
+        DemandArgs::from_words("--frames 4 --policy Clock --lazy --swap 32 --scope global")
+            .and_then(|d| d.apply(&mut sh))
+            .unwrap();
+        assert_eq!(sh.kernel().demand_config(), Some(DemandConfig { frames: 4, swap_slots: 32, lazy: true }));
+        let mut sh = shell("sv39");
+        DemandArgs::from_words("").and_then(|d| d.apply(&mut sh)).unwrap();
+        assert_eq!(sh.kernel().demand_config(), None);
+    }
+}
