@@ -23,6 +23,7 @@ mod harness;
 mod model;
 mod op;
 mod profiles;
+pub mod replacement;
 
 pub use harness::{Mismatch, Outcome, Refusal, RefusalClass, RunOptions, RunReport, Value, run, run_on, run_with};
 pub use model::{FrameBytes, Model, PageModel, ProcModel};
