@@ -17,35 +17,42 @@ pub(crate) struct List {
 }
 
 impl List {
+    #[inline]
     pub(crate) fn new(n: usize) -> List {
         List { prev: vec![NIL; n], next: vec![NIL; n], member: vec![false; n], head: NIL, tail: NIL, len: 0 }
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
+    #[inline]
     pub(crate) fn contains(&self, f: Frame) -> bool {
         self.member.get(f.0).copied().unwrap_or(false)
     }
 
     /// The front (oldest) frame.
+    #[inline]
     pub(crate) fn front(&self) -> Option<Frame> {
         (self.head != NIL).then_some(Frame(self.head))
     }
 
     /// The back (newest) frame.
+    #[inline]
     pub(crate) fn back(&self) -> Option<Frame> {
         (self.tail != NIL).then_some(Frame(self.tail))
     }
 
     /// The frame after `f` (towards the back).
+    #[inline]
     pub(crate) fn next_of(&self, f: Frame) -> Option<Frame> {
         let n = *self.next.get(f.0)?;
         (n != NIL).then_some(Frame(n))
     }
 
     /// Appends `f` at the back; a frame already in the list or out of range is ignored.
+    #[inline]
     pub(crate) fn push_back(&mut self, f: Frame) {
         if f.0 >= self.member.len() || self.member[f.0] {
             return;
@@ -63,6 +70,7 @@ impl List {
     }
 
     /// Removes `f`; a frame not in the list is ignored.
+    #[inline]
     pub(crate) fn remove(&mut self, f: Frame) {
         if !self.contains(f) {
             return;
@@ -85,6 +93,7 @@ impl List {
     }
 
     /// Moves `f` to the back (appends it when absent).
+    #[inline]
     pub(crate) fn move_to_back(&mut self, f: Frame) {
         if self.tail != f.0 {
             self.remove(f);
@@ -93,6 +102,7 @@ impl List {
     }
 
     /// Removes and returns the front frame.
+    #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<Frame> {
         let f = self.front()?;
         self.remove(f);

@@ -20,6 +20,7 @@ impl Bits {
     }
 
     /// What the MMU does on a reference: R set, and M for a write.
+    #[inline]
     fn touch(&mut self, f: Frame, write: bool) {
         if let Some(r) = self.referenced.get_mut(f.0) {
             *r = true;
@@ -30,6 +31,7 @@ impl Bits {
     }
 
     /// A page just loaded: M clear, R set by the reference that loaded it.
+    #[inline]
     fn load(&mut self, f: Frame, write: bool) {
         if let Some(m) = self.modified.get_mut(f.0) {
             *m = false;
@@ -42,14 +44,17 @@ impl FrameBits for Bits {
     fn frames(&self) -> usize {
         self.referenced.len()
     }
+    #[inline]
     fn referenced(&self, f: Frame) -> bool {
         self.referenced.get(f.0).copied().unwrap_or(false)
     }
+    #[inline]
     fn clear_referenced(&mut self, f: Frame) {
         if let Some(r) = self.referenced.get_mut(f.0) {
             *r = false;
         }
     }
+    #[inline]
     fn modified(&self, f: Frame) -> bool {
         self.modified.get(f.0).copied().unwrap_or(false)
     }

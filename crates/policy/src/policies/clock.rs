@@ -29,12 +29,15 @@ impl Clock {
 }
 
 impl Policy for Clock {
+    #[inline]
     fn hit(&mut self, _: Frame, _: Ref, _: &mut dyn FrameBits) {}
+    #[inline]
     fn insert(&mut self, f: Frame, _: Ref, bits: &mut dyn FrameBits) {
         if !self.new_page_referenced {
             bits.clear_referenced(f);
         }
     }
+    #[inline]
     fn victim(&mut self, _: Ref, bits: &mut dyn FrameBits) -> Frame {
         // At most one full turn clears every R; the second turn then stops.
         for _ in 0..=self.frames {
@@ -48,6 +51,7 @@ impl Policy for Clock {
         }
         Frame(self.hand)
     }
+    #[inline]
     fn evict(&mut self, _: Frame) {}
     fn note(&self, f: Frame, bits: &dyn FrameBits) -> Option<FrameNote> {
         Some(FrameNote::R(bits.referenced(f)))

@@ -17,13 +17,17 @@ impl Fifo {
 }
 
 impl Policy for Fifo {
+    #[inline]
     fn hit(&mut self, _: Frame, _: Ref, _: &mut dyn FrameBits) {}
+    #[inline]
     fn insert(&mut self, f: Frame, _: Ref, _: &mut dyn FrameBits) {
         self.queue.push_back(f);
     }
+    #[inline]
     fn victim(&mut self, _: Ref, _: &mut dyn FrameBits) -> Frame {
         self.queue.front().unwrap_or(Frame(0))
     }
+    #[inline]
     fn evict(&mut self, f: Frame) {
         self.queue.remove(f);
     }

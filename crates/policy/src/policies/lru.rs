@@ -18,15 +18,19 @@ impl Lru {
 }
 
 impl Policy for Lru {
+    #[inline]
     fn hit(&mut self, f: Frame, _: Ref, _: &mut dyn FrameBits) {
         self.recency.move_to_back(f);
     }
+    #[inline]
     fn insert(&mut self, f: Frame, _: Ref, _: &mut dyn FrameBits) {
         self.recency.push_back(f);
     }
+    #[inline]
     fn victim(&mut self, _: Ref, _: &mut dyn FrameBits) -> Frame {
         self.recency.front().unwrap_or(Frame(0))
     }
+    #[inline]
     fn evict(&mut self, f: Frame) {
         self.recency.remove(f);
     }

@@ -37,18 +37,22 @@ impl SegmentedFifo {
 }
 
 impl Policy for SegmentedFifo {
+    #[inline]
     fn hit(&mut self, f: Frame, _: Ref, _: &mut dyn FrameBits) {
         if self.secondary.contains(f) {
             self.secondary.remove(f);
             self.enter_primary(f);
         }
     }
+    #[inline]
     fn insert(&mut self, f: Frame, _: Ref, _: &mut dyn FrameBits) {
         self.enter_primary(f);
     }
+    #[inline]
     fn victim(&mut self, _: Ref, _: &mut dyn FrameBits) -> Frame {
         self.secondary.front().or(self.primary.front()).unwrap_or(Frame(0))
     }
+    #[inline]
     fn evict(&mut self, f: Frame) {
         self.primary.remove(f);
         self.secondary.remove(f);
