@@ -115,7 +115,15 @@ impl DemandArgs {
             Some(other) => bail!("--opt-ties {other}: expected lru or frame"),
         };
         let config = DemandConfig { frames, swap_slots: self.swap.unwrap_or(DEFAULT_SWAP_SLOTS), lazy: self.lazy };
-        shell.kernel_mut().enable_demand_paging(config, spec, &options).context("--frames")?;
+        shell.kernel_mut().enable_demand_paging(config, spec, &options).map_err(|e| {
+            // Name the option the kernel refused.
+            let flag = match e {
+                kernel::DemandError::Slots { .. } => "--swap",
+                kernel::DemandError::NeedsFuture | kernel::DemandError::Policy(_) => "--policy",
+                _ => "--frames",
+            };
+            anyhow::Error::new(e).context(flag)
+        })?;
         Ok(())
     }
 }
@@ -203,8 +211,8 @@ mod tests {
         refused("x86-64", "--frames 3 --policy opt", "whole reference string");
         refused("x86-64", "--frames 3 --scope local", "--scope local is not supported");
         refused("x86-64", "--frames 3 --policy nope", "--policy");
-        refused("x86-64", "--frames 0", "1 to");
-        refused("x86-64", "--frames 3 --swap 0", "slots");
+        refused("x86-64", "--frames 0", "--frames: demand paging needs 1 to");
+        refused("x86-64", "--frames 3 --swap 0", "--swap: a swap area on this machine has 1 to");
         refused("ajou", "--frames 3", "general machines only");
         refused("x86-64", "--lazy", "--frames");
     }

@@ -55,7 +55,8 @@ impl MachineArgs {
         };
         if name.ends_with(".toml") || name.contains('/') {
             let path = PathBuf::from(name);
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read machine file {name}"))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| anyhow::anyhow!("cannot read machine file {name}: {}", crate::io_why(&e)))?;
             let (file_name, format, file_memory) = from_toml(&text).with_context(|| name.clone())?;
             // Profiles name their machine for the life of the program: one name per run.
             let leaked: &'static str = Box::leak(file_name.into_boxed_str());

@@ -131,10 +131,10 @@ fn main() -> ExitCode {
             Command::Grade(a) => (cli::grade::run(a), 2),
             Command::Gen(a) => (cli::r#gen::run(a), 2),
             Command::View(a) => (cli::view::run(a), 1),
-            Command::Replay(a) => (cli::replay::run(a, &mut out).map(|()| 0), 1),
-            Command::Sweep(a) => (cli::sweep::run(a, &mut out).map(|()| 0), 1),
+            Command::Replay(a) => (cli::replay::run(a, &mut out).map(|()| 0), 0),
+            Command::Sweep(a) => (cli::sweep::run(a, &mut out).map(|()| 0), 0),
             Command::Record(a) => (cli::record::run(a, &mut out).map(|()| 0), 1),
-            Command::Replace(a) => (cli::replace::run(a, &mut out).map(|()| 0), 1),
+            Command::Replace(a) => (cli::replace::run(a, &mut out).map(|()| 0), 0),
         };
         return match done.and_then(|status| Ok(out.flush().map(|()| status)?)) {
             Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
@@ -144,7 +144,9 @@ fn main() -> ExitCode {
             Err(e) => {
                 // Standard error may be a closed pipe too: never panic on it.
                 let _ = writeln!(io::stderr(), "vmsim: {e:#}");
-                ExitCode::from(error_status)
+                // 0 marks the subcommands whose status depends on the error: 2 for their
+                // arguments or input, 1 for an output they could not write (docs/usage.md).
+                ExitCode::from(if error_status == 0 { status::of_subcommand_error(&e) } else { error_status })
             }
         };
     }

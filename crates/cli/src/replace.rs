@@ -41,7 +41,8 @@ pub struct Args {
     pub seed: u64,
     /// The reference string, e.g. `1,2,3,4,1,2,5` (`3w` is a write of page 3), or a file of
     /// such page numbers (separated by commas, spaces or lines; `#` comments), or `-` for
-    /// standard input. An argument of only digits, `w`, commas and spaces is a string.
+    /// standard input. An argument of only digits, `w`, commas and spaces is a string, and so
+    /// is one with a comma that names no file.
     pub refs: String,
 }
 
@@ -118,7 +119,10 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
 
 /// The references of `arg`: the string itself, standard input (`-`) or a file.
 fn read_refs(arg: &str) -> anyhow::Result<Vec<Reference>> {
-    let is_string = arg.chars().all(|c| c.is_ascii_digit() || matches!(c, 'w' | 'W' | ',' | ' '));
+    // A list with a comma that names no file is a string too, so that a typo in it (`1,x,2`)
+    // is reported as the reference it is, not as a file that does not exist.
+    let is_string = arg.chars().all(|c| c.is_ascii_digit() || matches!(c, 'w' | 'W' | ',' | ' '))
+        || (arg.contains(',') && !std::path::Path::new(arg).exists());
     let text = if is_string {
         arg.to_owned()
     } else if arg == "-" {
@@ -126,7 +130,7 @@ fn read_refs(arg: &str) -> anyhow::Result<Vec<Reference>> {
         io::stdin().lock().read_to_string(&mut s).context("cannot read the references on standard input")?;
         s
     } else {
-        std::fs::read_to_string(arg).with_context(|| format!("cannot read references from {arg}"))?
+        std::fs::read_to_string(arg).map_err(|e| anyhow!("cannot read references from {arg}: {}", crate::io_why(&e)))?
     };
     let refs = policy::parse_refs(&text)
         .with_context(|| if is_string { "the reference string".to_owned() } else { arg.to_owned() })?;

@@ -51,11 +51,24 @@ pub enum Summary {
     Cs1550,
 }
 
+/// The largest TLB `replay::Tlb::new` builds.
+const TLB_MAX_ENTRIES: usize = 1 << 20;
+
 fn parse_tlb(s: &str) -> Result<TlbConfig, String> {
     let bad = || format!("`{s}` is not ENTRIES or ENTRIES,WAYS");
     let (e, w) = s.split_once(',').map_or((s, None), |(e, w)| (e, Some(w)));
     let entries: usize = e.trim().parse().map_err(|_| bad())?;
     let ways = w.map_or(Ok(entries), |w| w.trim().parse().map_err(|_| bad()))?;
+    // The replay crate's limits (`replay::Tlb::new`), checked here to say which one failed.
+    if entries == 0 || ways == 0 {
+        return Err(format!("`{s}`: a TLB has at least 1 entry and 1 way"));
+    }
+    if entries > TLB_MAX_ENTRIES {
+        return Err(format!("`{s}`: a TLB has at most {TLB_MAX_ENTRIES} entries"));
+    }
+    if entries % ways != 0 {
+        return Err(format!("`{s}`: {ways} ways do not divide {entries} entries into sets"));
+    }
     Ok(TlbConfig { entries, ways })
 }
 

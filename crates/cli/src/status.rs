@@ -20,3 +20,26 @@ pub const UNREADABLE: u8 = 2;
 /// An output stream was closed (`vmsim s | head -1`): the run ends at once and quietly, with
 /// the status of a Unix tool killed by `SIGPIPE` (128 + 13).
 pub const CLOSED_PIPE: u8 = 141;
+
+/// An output file that `replay`, `sweep` or `replace` could not write (status [`REFUSED`]): the
+/// one failure of theirs that is not about their arguments or input. Every other error of those
+/// subcommands is a usage error or input that cannot be read (status [`UNREADABLE`]).
+#[derive(Debug)]
+pub struct OutputError(pub String);
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OutputError {}
+
+/// The status of a failed `replay`, `sweep` or `replace`: [`REFUSED`] when an output could not
+/// be written (an [`OutputError`], or a bare I/O error from writing standard output), else
+/// [`UNREADABLE`] (a usage error, or a trace or reference string that cannot be opened or read).
+#[must_use]
+pub fn of_subcommand_error(e: &anyhow::Error) -> u8 {
+    let output = e.chain().any(|c| c.is::<OutputError>()) || (e.chain().count() == 1 && e.is::<std::io::Error>());
+    if output { REFUSED } else { UNREADABLE }
+}

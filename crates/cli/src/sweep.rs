@@ -8,7 +8,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use replay::Spec;
 
+use crate::status::OutputError;
 use crate::tracefile::{Progress, TraceArgs, open, parse_frames};
+
+/// Writes an output file; failing is an [`OutputError`] (status 1), not a usage error.
+fn write_file(path: &std::path::Path, text: &str) -> Result<(), OutputError> {
+    std::fs::write(path, text).map_err(|e| OutputError(format!("cannot write {}: {}", path.display(), crate::io_why(&e))))
+}
 
 /// Options of `vmsim sweep`.
 #[derive(Debug, Clone, clap::Args)]
@@ -52,15 +58,15 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     if let Some(path) = &args.svg {
         let name = args.trace.trace.file_name().map_or_else(|| "-".into(), |n| n.to_string_lossy());
         let title = format!("{name}: page faults against frames");
-        std::fs::write(path, replay::sweep::svg(&sweep, &title)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let svg = replay::sweep::svg(&sweep, &title).map_err(|e| OutputError(format!("{}: {e}", path.display())))?;
+        write_file(path, &svg)?;
     }
     match &args.csv {
         Some(p) if p.as_os_str() == "-" => {
             out.write_all(sweep.csv().as_bytes())?;
             return Ok(());
         }
-        Some(p) => std::fs::write(p, sweep.csv()).with_context(|| format!("cannot write {}", p.display()))?,
+        Some(p) => write_file(p, &sweep.csv())?,
         None => {}
     }
     writeln!(out, "{} references, {} distinct pages; page faults:", sweep.references, sweep.distinct_pages)?;

@@ -7,7 +7,7 @@ use std::io::{self, IsTerminal, Read};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use trace::{Compression, Format, FormatChoice, ReadOptions, TraceReader};
 
@@ -55,11 +55,12 @@ pub fn open(args: &TraceArgs) -> anyhow::Result<Opened> {
     let (src, file_size): (Box<dyn Read>, Option<u64>) = if args.trace == Path::new("-") {
         (Box::new(io::stdin().lock()), None)
     } else {
-        let f = File::open(&args.trace).with_context(|| format!("cannot open trace {name}"))?;
+        let f = File::open(&args.trace).map_err(|e| anyhow!("cannot open trace {name}: {}", crate::io_why(&e)))?;
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(f), size)
     };
-    let (compression, text) = trace::decompress(src).with_context(|| format!("cannot read trace {name}"))?;
+    let (compression, text) =
+        trace::decompress(src).map_err(|e| anyhow!("cannot read trace {name}: {}", crate::io_why(&e)))?;
     let choice = args.trace_format.map_or(FormatChoice::Auto, FormatChoice::Fixed);
     let reader = TraceReader::new(text, choice, ReadOptions { skip_bad: args.skip_bad })
         .with_context(|| format!("trace {name}"))?;

@@ -1,0 +1,79 @@
+//! A newcomer's mistakes with `replay`, `sweep` and `replace`: each is one line on standard
+//! error that says what was wrong and where, with the documented status (2 for a usage error
+//! or input that cannot be read, `docs/usage.md`), never a raw `(os error N)`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn traces() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testcases/traces")
+}
+
+/// Runs `vmsim ARGS...`: (status, stdout, stderr).
+fn vmsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vmsim")).args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[track_caller]
+fn refused(args: &[&str], status: i32, want: &str) {
+    let (got, out, err) = vmsim(args);
+    assert_eq!((got, out.as_str()), (status, ""), "{args:?}: {err}");
+    assert!(err.contains(want), "{args:?}: {err}");
+    assert!(!err.contains("os error"), "{args:?}: {err}");
+    // One line saying what was wrong; a usage error found by the argument parser may add
+    // its usage and help hint after a blank line, as every other usage error does.
+    assert_eq!(err.split("\n\n").next().unwrap().lines().count(), 1, "{args:?}: {err}");
+}
+
+#[test]
+fn replay_and_sweep_usage_and_unreadable_traces_are_status_2() {
+    let belady = traces().join("belady.pages");
+    let belady = belady.to_str().unwrap();
+    refused(&["replay", "no/such.trace", "--frames", "3"], 2, "cannot open trace no/such.trace: no such file");
+    refused(&["sweep", "no/such.trace", "--frames", "1..3"], 2, "cannot open trace no/such.trace: no such file");
+    refused(&["replay", belady, "--frames", "0"], 2, "frames");
+    refused(&["replay", belady, "--frames", "3", "--page-size", "3K"], 2, "page size 3072 is not a power of two");
+    refused(&["sweep", belady, "--frames", "0,1"], 2, "frames");
+    // A TLB shape is checked where it is given, with the real reason.
+    refused(&["replay", belady, "--frames", "3", "--tlb", "64,5"], 2, "5 ways do not divide 64 entries");
+    refused(&["replay", belady, "--frames", "3", "--tlb", "0"], 2, "a TLB has at least 1 entry");
+    refused(&["replay", belady, "--frames", "3", "--tlb", "99999999999"], 2, "at most 1048576 entries");
+}
+
+#[test]
+fn a_malformed_trace_is_status_2_and_names_its_line() {
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.trace");
+    std::fs::write(&bad, "0041f7a0 R\ngarbage here\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    refused(&["replay", bad, "--frames", "3", "--trace-format", "rw"], 2, "line 2: address is not hexadecimal");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn replace_usage_errors_are_status_2() {
+    refused(&["replace", "--policy", "belady", "1,2"], 2, "unknown policy `belady`");
+    refused(&["replace", "--frames", "0", "1,2"], 2, "--frames: `0` is not a frame count");
+    refused(&["replace", "no/such/refs"], 2, "cannot read references from no/such/refs: no such file");
+}
+
+#[test]
+fn a_bad_reference_in_a_string_is_named_not_opened_as_a_file() {
+    // `1,x,2` is no file: it is a reference string with a bad second reference.
+    refused(&["replace", "1,x,2"], 2, "reference 2: `x` is not a page number");
+    refused(&["replace", "--", "-1,2"], 2, "reference 1: `-1` is not a page number");
+}
+
+#[test]
+fn a_swap_error_names_swap() {
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-swap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("s.vm");
+    std::fs::write(&script, "create_ps 0 0 0 0\n").unwrap();
+    let s = script.to_str().unwrap();
+    refused(&["--machine", "x86-64", "--frames", "2", "--swap", "0", s], 2, "--swap: a swap area on this machine");
+    refused(&["--machine", "no/such.toml", s], 2, "cannot read machine file no/such.toml: no such file");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
