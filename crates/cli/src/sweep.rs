@@ -13,7 +13,8 @@ use crate::tracefile::{Progress, TraceArgs, open, parse_frames};
 
 /// Writes an output file; failing is an [`OutputError`] (status 1), not a usage error.
 fn write_file(path: &std::path::Path, text: &str) -> Result<(), OutputError> {
-    std::fs::write(path, text).map_err(|e| OutputError(format!("cannot write {}: {}", path.display(), crate::io_why(&e))))
+    std::fs::write(path, text)
+        .map_err(|e| OutputError(format!("cannot write {}: {}", path.display(), crate::io_why(&e))))
 }
 
 /// Options of `vmsim sweep`.
