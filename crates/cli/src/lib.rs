@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use kernel::{ForkPolicy, Kernel, Profile};
 
 pub use interactive::run_interactive;
-pub use text::{io_why, not_text};
+pub use text::{io_why, not_text, read_text_capped};
 
 /// The machine a shell simulates, and so its command language and output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

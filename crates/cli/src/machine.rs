@@ -55,8 +55,10 @@ impl MachineArgs {
         };
         if name.ends_with(".toml") || name.contains('/') {
             let path = PathBuf::from(name);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| anyhow::anyhow!("cannot read machine file {name}: {}", crate::io_why(&e)))?;
+            // A machine file is a few lines; a bound keeps `/dev/zero` from exhausting memory.
+            let cannot = |why: String| anyhow::anyhow!("cannot read machine file {name}: {why}");
+            let file = std::fs::File::open(&path).map_err(|e| cannot(crate::io_why(&e)))?;
+            let text = crate::read_text_capped(file, 1 << 20).map_err(cannot)?;
             let (file_name, format, file_memory) = from_toml(&text).with_context(|| name.clone())?;
             // Profiles name their machine for the life of the program: one name per run.
             let leaked: &'static str = Box::leak(file_name.into_boxed_str());

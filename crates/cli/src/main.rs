@@ -142,8 +142,13 @@ fn main() -> ExitCode {
                 ExitCode::from(status::CLOSED_PIPE)
             }
             Err(e) => {
+                // A bare I/O error is standard output failing (`> /dev/full`): say so in words.
+                let message = match e.downcast_ref::<io::Error>() {
+                    Some(io) if e.chain().count() == 1 => format!("cannot write the output: {}", io_why(io)),
+                    _ => format!("{e:#}"),
+                };
                 // Standard error may be a closed pipe too: never panic on it.
-                let _ = writeln!(io::stderr(), "vmsim: {e:#}");
+                let _ = writeln!(io::stderr(), "vmsim: {message}");
                 // 0 marks the subcommands whose status depends on the error: 2 for their
                 // arguments or input, 1 for an output they could not write (docs/usage.md).
                 ExitCode::from(if error_status == 0 { status::of_subcommand_error(&e) } else { error_status })

@@ -3,13 +3,17 @@
 //! Belady's anomaly, or OSTEP `paging-policy.py -c` lines (the `ostep` crate).
 
 use std::fmt::Write as _;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 use anyhow::{Context, anyhow, bail};
 use policy::{FrameNote, OptTies, Options, Reference, Simulator, Spec, Stats};
 
 /// The most frames a run may have (each costs a few words; a typo must not cost gigabytes).
 const MAX_FRAMES: usize = 1 << 20;
+
+/// The largest reference file or standard input read (a few million references; a trace of
+/// more is for `vmsim replay --trace-format pages`, which streams).
+const MAX_REFS_BYTES: u64 = 64 << 20;
 
 /// Options of `vmsim replace`.
 #[derive(Debug, Clone, clap::Args)]
@@ -126,11 +130,13 @@ fn read_refs(arg: &str) -> anyhow::Result<Vec<Reference>> {
     let text = if is_string {
         arg.to_owned()
     } else if arg == "-" {
-        let mut s = String::new();
-        io::stdin().lock().read_to_string(&mut s).context("cannot read the references on standard input")?;
-        s
+        crate::read_text_capped(io::stdin().lock(), MAX_REFS_BYTES)
+            .map_err(|why| anyhow!("cannot read the references on standard input: {why}"))?
     } else {
-        std::fs::read_to_string(arg).map_err(|e| anyhow!("cannot read references from {arg}: {}", crate::io_why(&e)))?
+        let file = std::fs::File::open(arg)
+            .map_err(|e| anyhow!("cannot read references from {arg}: {}", crate::io_why(&e)))?;
+        crate::read_text_capped(file, MAX_REFS_BYTES)
+            .map_err(|why| anyhow!("cannot read references from {arg}: {why}"))?
     };
     let refs = policy::parse_refs(&text)
         .with_context(|| if is_string { "the reference string".to_owned() } else { arg.to_owned() })?;

@@ -40,3 +40,31 @@ pub fn io_why(e: &std::io::Error) -> String {
         }
     }
 }
+
+/// Reads all of `src` as UTF-8 text of at most `limit` bytes, in bounded memory: an endless
+/// input (`/dev/zero`) is refused once it passes the limit instead of exhausting memory.
+///
+/// # Errors
+/// The reason in plain words for a message that already names the input: the input is larger
+/// than `limit` bytes, is not UTF-8, or could not be read ([`io_why`]).
+pub fn read_text_capped(src: impl std::io::Read, limit: u64) -> Result<String, String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    src.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| io_why(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("larger than {limit} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()))
+}
+
+#[cfg(test)]
+mod capped_tests {
+    use super::read_text_capped;
+
+    #[test]
+    fn text_up_to_the_limit_is_read_and_more_is_refused() {
+        assert_eq!(read_text_capped(&b"1,2,3"[..], 5), Ok("1,2,3".to_string()));
+        assert_eq!(read_text_capped(&b"1,2,3,"[..], 5), Err("larger than 5 bytes".to_string()));
+        assert_eq!(read_text_capped(&b"1\xff"[..], 5), Err("not UTF-8 text (at byte 1)".to_string()));
+    }
+}

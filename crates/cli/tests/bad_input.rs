@@ -77,3 +77,23 @@ fn a_swap_error_names_swap() {
     refused(&["--machine", "no/such.toml", s], 2, "cannot read machine file no/such.toml: no such file");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_endless_file_is_read_in_bounded_memory() {
+    // /dev/zero never ends: reading it whole would exhaust memory before any message.
+    refused(&["replace", "/dev/zero"], 2, "cannot read references from /dev/zero: larger than");
+    refused(&["--machine", "/dev/zero", "s.vm"], 2, "cannot read machine file /dev/zero: larger than");
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_status_1_in_words() {
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(["replace", "--frames", "1", "1,2"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err, "vmsim: cannot write the output: no space left on device\n");
+}
