@@ -30,9 +30,9 @@ pub const TABLE_FRAMES: u32 = 1 << 18;
 /// What the machine adds to a replay's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MachineCounts {
-    /// Table walks: one per TLB miss, one more for each faulting access retried, and one for
-    /// a write through a TLB entry that had not seen a write (the hardware walks to set the
-    /// dirty bit).
+    /// Table walks by the MMU: one per TLB miss, and one for a write through a TLB entry that
+    /// had not seen a write (the hardware walks to set the dirty bit). A fault's retried
+    /// access needs none: the kernel writes the entry with the bits it would set.
     pub walks: u64,
     /// Page-table frames in use at the end (the root included).
     pub table_frames: u64,
@@ -161,14 +161,17 @@ impl<P: Policy> MachineMemory<P> {
             self.tlb.invalidate(old);
         }
         let frame = u64::from(TABLE_FRAMES) + step.frame.0 as u64;
+        // The retried access would walk again only to set the accessed bit (and the dirty
+        // bit for a write): the entry is written with them, and its translation is known.
+        let mut set = EntryBits::ACCESSED;
+        if r.write {
+            set |= EntryBits::DIRTY;
+        }
+        let bits = self.map_bits | (set & self.format.layout().representable());
         self.format
-            .map(&mut self.arena, &mut self.tables, self.root, va, frame, self.leaf_level, self.map_bits)
+            .map(&mut self.arena, &mut self.tables, self.root, va, frame, self.leaf_level, bits)
             .map_err(|e| fail(format!("mapping it: {e}")))?;
-        self.counts.walks += 1;
-        let walk = self.format.access(&mut self.arena, self.root, va, Self::request(r.write));
-        let t =
-            walk.outcome().map_err(|f| fail(format!("the retried access faults: {} at level {}", f.kind, f.level)))?;
-        self.tlb.fill(page, t.frame, r.write);
+        self.tlb.fill(page, frame, r.write);
         Ok(())
     }
 
