@@ -49,6 +49,8 @@ fn a_malformed_trace_is_status_2_and_names_its_line() {
     std::fs::write(&bad, "0041f7a0 R\ngarbage here\n").unwrap();
     let bad = bad.to_str().unwrap();
     refused(&["replay", bad, "--frames", "3", "--trace-format", "rw"], 2, "line 2: address is not hexadecimal");
+    // Detected, the bad line spoils the detection: the message says which line did.
+    refused(&["replay", bad, "--frames", "3"], 2, "as rw, line 2 is malformed: address is not hexadecimal");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -37,6 +37,31 @@ pub fn detect_format(sample: &[u8]) -> Option<Format> {
     best.map(|(f, _)| f)
 }
 
+/// When no format is a candidate: the format (the earliest of [`Format::ALL`] on a tie) that
+/// read the most records before its first malformed line, with that line's 1-based number, what
+/// was wrong and the line itself. It tells a user which line spoiled the detection. `None` when
+/// no format read a record before failing.
+#[must_use]
+pub fn near_miss(sample: &[u8]) -> Option<(Format, u64, &'static str, &[u8])> {
+    let mut best: Option<(Format, usize, u64, &'static str, &[u8])> = None;
+    for format in Format::ALL {
+        let mut records = 0;
+        for (i, line) in sample.split(|&c| c == b'\n').take(SAMPLE_LINES).enumerate() {
+            match format.parse(line) {
+                Ok(Parsed::Record(_)) => records += 1,
+                Ok(Parsed::Skip) => {}
+                Err(why) => {
+                    if records > 0 && best.is_none_or(|b| records > b.1) {
+                        best = Some((format, records, i as u64 + 1, why.0, line));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    best.map(|(f, _, line, what, text)| (f, line, what, text))
+}
+
 /// Whether `sample` holds nothing but blank lines and comments.
 pub(crate) fn is_empty_text(sample: &[u8]) -> bool {
     sample.split(|&c| c == b'\n').all(|l| is_blank_or_comment(l.strip_suffix(b"\r").unwrap_or(l)))
@@ -62,5 +87,12 @@ mod tests {
         detects("1 w\n2 r\n", Some(Format::Rw));
         detects("hello\n", None);
         detects("", None);
+    }
+
+    #[test]
+    fn a_bad_line_among_records_is_named() {
+        let (f, line, _, text) = near_miss(b"0041f7a0 R\n00001000 W\ngarbage here\n00002000 R\n").unwrap();
+        assert_eq!((f, line, text), (Format::Rw, 3, &b"garbage here"[..]));
+        assert_eq!(near_miss(b"hello\n"), None);
     }
 }

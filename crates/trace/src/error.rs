@@ -36,10 +36,15 @@ pub enum TraceError {
         limit: usize,
     },
     /// The first lines match no format (or no format unambiguously).
-    #[error("cannot tell the trace format from its first lines (first line: `{first}`); name it with --trace-format")]
+    #[error(
+        "cannot tell the trace format from its first lines (first line: `{first}`{near}); name it with --trace-format"
+    )]
     UnknownFormat {
         /// The first non-blank line, cut to 80 characters.
         first: String,
+        /// Empty, or which line spoiled the likeliest format (`; as rw, line 2 is malformed:
+        /// ...`), so that a user sees what to fix or skip (`--skip-bad`).
+        near: String,
     },
 }
 

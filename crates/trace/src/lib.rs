@@ -25,7 +25,7 @@ mod record;
 pub mod rw;
 
 pub use decompress::{Compression, compress, decompress};
-pub use detect::detect_format;
+pub use detect::{detect_format, near_miss};
 pub use error::{Malformed, TraceError};
 pub use reader::{FormatChoice, ReadOptions, Stats, TraceReader};
 pub use record::{Format, Kind, Parsed, Record};

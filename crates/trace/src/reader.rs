@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use crate::detect::{detect_format, is_empty_text};
+use crate::detect::{detect_format, is_empty_text, near_miss};
 use crate::error::{TraceError, excerpt};
 use crate::record::{Format, Parsed, Record};
 
@@ -98,7 +98,10 @@ impl<R: Read> TraceReader<R> {
             None => {
                 let first =
                     sample.split(|&c| c == b'\n').find(|l| !l.trim_ascii().is_empty()).map(excerpt).unwrap_or_default();
-                return Err(TraceError::UnknownFormat { first });
+                let near = near_miss(sample).map_or_else(String::new, |(f, line, what, text)| {
+                    format!("; as {f}, line {line} is malformed: {what} in `{}`", excerpt(text))
+                });
+                return Err(TraceError::UnknownFormat { first, near });
             }
         };
         Ok(r)
