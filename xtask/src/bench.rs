@@ -12,6 +12,7 @@
 //! 5. print one table of figures and the scaling tables, and write them into the generated part
 //!    of `docs/performance.md` (between markers: the text around them is kept), with the chart.
 
+pub mod demand;
 pub mod replay;
 pub mod script;
 
@@ -141,7 +142,7 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
     let started = SystemTime::now();
     let quick: &[&str] = if args.quick { &["--", "--quick"] } else { &[] };
     let env = [("CRITERION_HOME", criterion.as_os_str().to_owned())];
-    for (krate, bench) in [("kernel", "kernel"), ("cli", "shell")] {
+    for (krate, bench) in [("kernel", "kernel"), ("cli", "shell"), ("policy", "policies"), ("kernel", "demand")] {
         let log = work.join(format!("bench-{bench}.log"));
         writeln!(out, "==> cargo bench -p {krate} --bench {bench} (a few minutes; log: {})", log.display())?;
         let mut a = vec!["bench", "-p", krate, "--bench", bench];
@@ -206,10 +207,14 @@ pub fn run(args: &Args, out: &mut impl Write) -> anyhow::Result<()> {
         exit,
     };
 
+    let demand_rows = demand::gather(&criterion, started)?;
+
     let facts = Facts::gather(&root, args.quick, load_at_start);
     let mut report = render(&figures, &facts);
     report.push('\n');
     report.push_str(&replay::render(&replay_figures));
+    report.push('\n');
+    report.push_str(&demand::render(&demand_rows));
     writeln!(out)?;
     out.write_all(report.as_bytes())?;
     if !args.no_docs {

@@ -476,7 +476,13 @@ impl Kernel {
             },
         };
         if write {
-            d.disk[slot as usize] = self.mem.arena.frame(frame).ok().map(Box::from);
+            if let Ok(bytes) = self.mem.arena.frame(frame) {
+                // A slot written before keeps its buffer: no allocation per swap write.
+                match &mut d.disk[slot as usize] {
+                    Some(buf) => buf.copy_from_slice(bytes),
+                    none => *none = Some(Box::from(bytes)),
+                }
+            }
         }
         d.policy.evict(Frame(i));
         d.link[i] = None;
