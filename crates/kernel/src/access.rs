@@ -101,14 +101,14 @@ impl Kernel {
                     None => self.absent_read(pid, addr)?,
                 };
                 if self.profile.format.is_general() {
-                    self.record_access(pid, addr, false);
+                    self.record_if_new(pid, addr, e, false);
                 }
                 Ok(e.frame())
             }
             Access::Write => {
                 let e = self.writable(pid, addr)?;
                 if self.profile.format.is_general() {
-                    self.record_access(pid, addr, true);
+                    self.record_if_new(pid, addr, e, true);
                 }
                 Ok(e.frame())
             }
@@ -122,9 +122,22 @@ impl Kernel {
     #[inline]
     fn fill_or_record(&mut self, pid: Pid, addr: VirtAddr, e: Pte, write: bool) {
         if self.profile.format.is_general() {
-            self.record_access(pid, addr, write);
+            self.record_if_new(pid, addr, e, write);
         } else if e.flags().contains(PteFlags::READ) {
             self.tlb.fill(pid, addr, e);
+        }
+    }
+
+    /// [`Kernel::record_access`] unless the entry the walk found, `e`, has the bits already
+    /// and no demand-paging policy needs to see the reference: as hardware writes an entry only
+    /// to set a clear accessed or dirty bit, so the common access to a page used before costs
+    /// one walk, not two. (A layout without the bits never shows them, and `record_access`
+    /// then writes nothing.)
+    #[inline]
+    fn record_if_new(&mut self, pid: Pid, addr: VirtAddr, e: Pte, write: bool) {
+        let needed = if write { PteFlags::ACCESSED | PteFlags::DIRTY } else { PteFlags::ACCESSED };
+        if self.demand.is_some() || !e.flags().contains(needed) {
+            self.record_access(pid, addr, write);
         }
     }
 
