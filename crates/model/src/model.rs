@@ -259,9 +259,11 @@ impl Model {
     /// they would be made: for each page, its missing tables root side first.
     fn new_tables(&self, p: &ProcModel, vpns: impl Iterator<Item = u32>) -> Vec<(usize, u64)> {
         let mut new = Vec::new();
+        // A set beside the list: a whole-space stack has a million pages.
+        let mut seen = BTreeSet::new();
         for vpn in vpns {
             for t in self.tables_of(vpn) {
-                if !p.tables.contains_key(&t) && !new.contains(&t) {
+                if !p.tables.contains_key(&t) && seen.insert(t) {
                     new.push(t);
                 }
             }

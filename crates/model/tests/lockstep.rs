@@ -1,7 +1,7 @@
 //! Property tests: random op sequences through the lock-step harness, on the real `ajou` and
 //! `mtl458` machines (eager and copy-on-write fork), on small machines where running out of
 //! frames and of process slots is common, and on general machines of random geometries and
-//! entry widths (and the presets whose address space the model's 32-bit VPNs hold).
+//! entry widths (and the 32-bit presets).
 //!
 //! Each test runs `PROPTEST_CASES` cases (256 by default) of up to [`MAX_STEPS`] ops, then
 //! checks over all cases that the sequences did reach the rules that matter (kills, forks,
@@ -258,7 +258,7 @@ fn lockstep_small_ajou() {
 
 /// A general machine: 1 to 5 levels of unequal index bits (at most 20 VPN bits in all), 4 KiB
 /// pages, entries of 1, 2, 4 or 8 bytes in `machines`' default layouts, or one of the presets
-/// `x86-32`, `sv32`, `sv39`; 16 to 128 frames of memory (as many as a narrow entry names).
+/// `x86-32`, `sv32`; 16 to 128 frames of memory (as many as a narrow entry names).
 fn general_profile() -> impl Strategy<Value = Profile> {
     let custom = (proptest::collection::vec(1u8..=9, 1..=5), 0usize..4).prop_filter_map(
         "at most 20 VPN bits, tables of one page",
@@ -270,7 +270,9 @@ fn general_profile() -> impl Strategy<Value = Profile> {
             (4..=20).contains(&total).then(|| machines::custom_format(&bits, 4096, width).ok()).flatten()
         },
     );
-    let preset = prop_oneof![Just(Preset::X86_32), Just(Preset::Sv32), Just(Preset::Sv39)].prop_map(|p| p.format());
+    // Sv39's 2^26 pages would make a whole-space stack (`Op::Create`'s tweak) cost the model
+    // a list of every page; the 32-bit presets' 2^20 are the most it builds.
+    let preset = prop_oneof![Just(Preset::X86_32), Just(Preset::Sv32)].prop_map(|p| p.format());
     let format = prop_oneof![3 => custom, 1 => preset];
     (format, 16u64..=128, any::<bool>()).prop_filter_map("a buildable machine", |(format, frames, cow)| {
         // A narrow entry's frame field names few frames: the machine has no more.
