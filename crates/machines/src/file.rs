@@ -32,11 +32,34 @@ use serde::Deserialize;
 use crate::{SpecError, custom_format, parse_size};
 
 /// A size as a number of bytes or a string such as `"256M"`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 enum Size {
     Bytes(u64),
     Text(String),
+}
+
+/// By hand rather than `untagged`, so that a wrong value (`memory = -1`) is reported as what a
+/// size is, not as "data did not match any variant of untagged enum Size".
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Size;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a size: a number of bytes (4096) or a string such as \"256M\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Size, E> {
+                Ok(Size::Bytes(n))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Size, E> {
+                u64::try_from(n).map(Size::Bytes).map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<Size, E> {
+                Ok(Size::Text(t.to_owned()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl Size {
@@ -220,6 +243,17 @@ fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_size_says_what_a_size_is() {
+        for text in ["memory = -1\nbase = \"x86-64\"\n", "page_size = true\nbase = \"x86-64\"\n"] {
+            let e = from_toml(text).unwrap_err().to_string();
+            assert!(e.contains("expected a size: a number of bytes (4096) or a string such as \"256M\""), "{e}");
+            assert!(e.contains("line 1"), "{e}");
+        }
+        let (_, _, memory) = from_toml("memory = 65536\nbase = \"x86-64\"\n").unwrap();
+        assert_eq!(memory, Some(65536));
+    }
 
     #[test]
     fn a_file_from_a_preset_with_overrides() {

@@ -124,13 +124,18 @@ pub enum LayoutError {
     },
     /// A huge-page level that is the last level or past it, or any with
     /// [`LeafRule::LastLevel`].
-    #[error("huge pages are allowed at level {level}, but the table has {levels} levels or no leaf marker")]
+    #[error(
+        "a huge page cannot stand at level {level} of a {levels}-level table: only above the last level, with a leaf marker"
+    )]
     HugeLevel {
         /// The level.
         level: usize,
         /// Levels of the geometry.
         levels: usize,
     },
+    /// A frame field of 0 bits names no frame.
+    #[error("the frame field has no bits (frame_bits = 0)")]
+    EmptyFrameField,
     /// RISC-V's rule needs read, write and execute to be bits of their own.
     #[error("leaves told by their permission bits need read, write and execute set-bits")]
     PermBitsNeedBits,
@@ -263,12 +268,13 @@ impl EntryLayout {
             }
             LeafRule::LastLevel => {}
         }
-        if self.frame_bits == 0 || u32::from(self.frame_shift) + u32::from(self.frame_bits) > width {
-            return Err(LayoutError::BitOutside {
-                what: "frame field",
-                bit: self.frame_shift.saturating_add(self.frame_bits),
-                width,
-            });
+        if self.frame_bits == 0 {
+            return Err(LayoutError::EmptyFrameField);
+        }
+        if u32::from(self.frame_shift) + u32::from(self.frame_bits) > width {
+            // The field's top bit, the first one that does not fit.
+            let bit = self.frame_shift.saturating_add(self.frame_bits - 1);
+            return Err(LayoutError::BitOutside { what: "frame field", bit, width });
         }
         let field = self.frame_mask() << self.frame_shift;
         if field & used != 0 {
@@ -550,6 +556,23 @@ mod tests {
         assert_eq!(l.decode(block, 2, 4).kind, EntryKind::Leaf);
         assert_eq!(l.decode(block, 3, 4).kind, EntryKind::Reserved);
         assert_eq!(l.decode(l.encode_table(3).unwrap(), 0, 4).kind, EntryKind::Table);
+    }
+
+    #[test]
+    fn a_bad_frame_field_or_huge_level_is_named_in_plain_words() {
+        let g = crate::Geometry::new(&[9, 9, 9, 9], 12, 8).unwrap();
+        let mut l = *Preset::X86_64.format().layout();
+        l.frame_bits = 0;
+        assert_eq!(l.validate(&g).unwrap_err().to_string(), "the frame field has no bits (frame_bits = 0)");
+        // Bits 12..=64 of a 64-bit entry: bit 64 is the first one outside.
+        l.frame_bits = 53;
+        assert_eq!(l.validate(&g).unwrap_err().to_string(), "the frame field bit 64 is outside an entry of 64 bits");
+        let mut l = *Preset::X86_64.format().layout();
+        l.huge_levels |= 1 << 3;
+        assert_eq!(
+            l.validate(&g).unwrap_err().to_string(),
+            "a huge page cannot stand at level 3 of a 4-level table: only above the last level, with a leaf marker"
+        );
     }
 
     #[test]
