@@ -847,3 +847,56 @@ impl Kernel {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Perm, Profile, SegmentSizes};
+
+    fn kernel(frames: u32, slots: u32) -> Kernel {
+        let format = paging::Format::general(paging::Preset::X86_64.format()).unwrap();
+        let mut k = Kernel::new(Profile::machine("x86-64", format, 1 << 20).unwrap()).unwrap();
+        let config = DemandConfig { frames, swap_slots: slots, lazy: true };
+        k.enable_demand_paging(config, policy::Spec::Fifo, &policy::Options::default()).unwrap();
+        k
+    }
+
+    #[test]
+    fn slots_are_taken_lowest_first_and_freed_ones_reused() {
+        let mut k = kernel(1, 4);
+        let d = k.demand.as_deref_mut().unwrap();
+        assert_eq!([d.take_slot(), d.take_slot(), d.take_slot()], [Some(0), Some(1), Some(2)]);
+        assert_eq!(d.free_slots(), 1);
+        d.release_if_unused(1);
+        d.release_if_unused(2);
+        // The highest freed slots fold back into the untouched range.
+        assert_eq!((d.unused, d.freed.len()), (1, 0));
+        assert_eq!([d.take_slot(), d.take_slot(), d.take_slot(), d.take_slot()], [Some(1), Some(2), Some(3), None]);
+        d.release_if_unused(1);
+        assert_eq!(d.take_slot(), Some(1));
+        // A slot with a user is not freed.
+        d.slots[0].users = 1;
+        d.release_if_unused(0);
+        assert_eq!(d.free_slots(), 0);
+    }
+
+    #[test]
+    fn an_eviction_records_the_slot_in_the_entry_and_a_fault_brings_the_bytes_back() {
+        let mut k = kernel(1, 4);
+        let p = k.create_ps(SegmentSizes::default(), &[]).unwrap();
+        k.allocate_pages(p, VirtAddr::new(0), 2, Perm::READ | Perm::WRITE).unwrap();
+        k.write_mem(p, VirtAddr::new(7), 42).unwrap();
+        k.write_mem(p, VirtAddr::new(0x1000), 1).unwrap(); // evicts page 0 to slot 0
+        let table = k.process(p).unwrap().table();
+        let a = table.absent(&k.mem.arena, Vpn::new(0)).unwrap();
+        assert_eq!(a.kind, AbsentKind::Swapped(0));
+        assert!(a.flags.contains(PteFlags::WRITE | PteFlags::ORIG_WRITE));
+        assert_eq!(k.swap_slot_users(0), Some(1));
+        assert_eq!(k.read_mem(p, VirtAddr::new(7)).unwrap(), 42); // page 1 to slot 1
+        let s = k.paging_stats().unwrap();
+        assert_eq!((s.minor_faults, s.major_faults, s.dirty_evictions), (2, 1, 2));
+        // Page 0 came back from slot 0, which it keeps as its clean copy.
+        assert_eq!((k.swap_slot_users(0), k.swap_slots_used()), (Some(0), 2));
+        k.check().unwrap();
+    }
+}
