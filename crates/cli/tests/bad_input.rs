@@ -99,3 +99,16 @@ fn an_output_that_cannot_be_written_is_status_1_in_words() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err, "vmsim: cannot write the output: no space left on device\n");
 }
+
+#[test]
+fn a_corrupt_compressed_trace_is_said_once() {
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.gz");
+    // A gzip header, then bytes that are no deflate stream.
+    std::fs::write(&bad, b"\x1f\x8b\x08\x00garbagegarbage").unwrap();
+    let (status, _, err) = vmsim(&["replay", bad.to_str().unwrap(), "--frames", "3"]);
+    assert_eq!(status, 2, "{err}");
+    assert_eq!(err.matches("corrupt deflate stream").count(), 1, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -12,9 +12,11 @@ pub struct Malformed(pub &'static str);
 /// An error reading a trace.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    /// The underlying reader (file, decompressor) failed.
+    /// The underlying reader (file, decompressor) failed. The message is in the text, and the
+    /// I/O error is deliberately not the `source` too: a chain printer (anyhow's `{:#}`) would
+    /// say it twice (`corrupt deflate stream: corrupt deflate stream`).
     #[error("reading the trace: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     /// A line that looks like a record is not a valid one (and `skip_bad` was off).
     #[error("line {line}: {what} in `{text}` ({format} format)")]
     Malformed {
@@ -46,6 +48,12 @@ pub enum TraceError {
         /// ...`), so that a user sees what to fix or skip (`--skip-bad`).
         near: String,
     },
+}
+
+impl From<io::Error> for TraceError {
+    fn from(e: io::Error) -> Self {
+        TraceError::Io(e)
+    }
 }
 
 /// A line as it appears in error messages: lossy UTF-8, at most 80 characters.
