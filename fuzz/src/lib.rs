@@ -129,7 +129,8 @@ pub fn shell(data: &[u8]) {
 
 /// The machines the [`ops`] target runs on, chosen by an input's first byte (modulo their
 /// number): small machines where frames, table frames and process slots run out within a few
-/// ops (mtl458-like in both fork policies), and the real `ajou` machine. The real `mtl458`
+/// ops (mtl458-like in both fork policies), the real `ajou` machine, and small general
+/// machines ([`general_profiles`]). The real `mtl458`
 /// machine is left to the soak, the isolation runs and the lock-step property tests: its
 /// `check()` walks 51,200 frames, which after every op would make executions 100 times slower.
 pub fn ops_profiles() -> Vec<Profile> {
@@ -141,6 +142,30 @@ pub fn ops_profiles() -> Vec<Profile> {
         model::small_mtl458(10, 3, 3),
         Profile { fork_policy: ForkPolicy::CopyOnWrite, ..model::small_mtl458(10, 3, 3) },
         Profile::AJOU,
+    ]
+    .into_iter()
+    .chain(general_profiles())
+    .collect()
+}
+
+/// Small general machines for the [`ops`] target, each a few frames so that table frames run
+/// out: `x86-32` (eager fork) and `sv32` (copy-on-write) on 96 KiB, and two custom geometries
+/// in `machines`' default layouts: 3 levels of 3, 2 and 4 bits with 2-byte entries on 128 KiB,
+/// and 5 levels of 2, 1, 3, 2, 2 bits with 1-byte entries (every page readable and
+/// executable) on the 64 KiB its 4-bit frame field names, copy-on-write.
+pub fn general_profiles() -> Vec<Profile> {
+    use kernel::{Format, Preset};
+    let build = |name: &'static str, format: kernel::MachineFormat, frames: u64, policy: ForkPolicy| {
+        let format = Format::general(format).expect("the fuzz formats have software bits");
+        let p = Profile::machine(name, format, frames * 4096).expect("the fuzz machines build");
+        Profile { fork_policy: policy, ..p }
+    };
+    let custom = |bits: &[u8], width: u8| machines::custom_format(bits, 4096, width).expect("a valid geometry");
+    vec![
+        build("x86-32-small", Preset::X86_32.format(), 24, ForkPolicy::Eager),
+        build("sv32-small", Preset::Sv32.format(), 24, ForkPolicy::CopyOnWrite),
+        build("3-level-2-byte", custom(&[3, 2, 4], 2), 32, ForkPolicy::Eager),
+        build("5-level-1-byte", custom(&[2, 1, 3, 2, 2], 1), 16, ForkPolicy::CopyOnWrite),
     ]
 }
 

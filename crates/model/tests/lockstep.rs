@@ -286,6 +286,13 @@ fn general_profile() -> impl Strategy<Value = Profile> {
     })
 }
 
+/// `x86-32` on 96 KiB, copy-on-write.
+fn small_x86_32() -> Profile {
+    let format = Format::general(Preset::X86_32.format()).expect("x86-32 has software bits");
+    let p = Profile::machine("x86-32-small", format, 24 * 4096).expect("a valid machine");
+    Profile { fork_policy: ForkPolicy::CopyOnWrite, ..p }
+}
+
 #[test]
 fn lockstep_general() {
     let profiles = general_profile();
@@ -309,6 +316,8 @@ fn a_reset_machine_runs_as_a_fresh_one() {
         Just(small_ajou(6, 4)),
         Just(mtl458_64()),
         Just(ajou_16()),
+        // A general machine, as the fuzz target reuses them too.
+        Just(small_x86_32()),
     ];
     let config = Config {
         source_file: Some(file!()),
