@@ -221,6 +221,12 @@ impl Kernel {
     /// The present entry for `addr` (or `None`), or why there cannot be one.
     #[inline]
     fn classify(&self, pid: Pid, addr: VirtAddr) -> Result<Option<Pte>, Classify> {
+        // A present entry (the copy-on-write fault's case) comes from the machine's walker
+        // directly: building a `PageTable` copies its format, whose general part made the
+        // course machines' copy-on-write fault 13% slower (store-forwarding stalls, perf).
+        if let Some(e) = self.procs.translate(&self.mem.arena, pid, addr) {
+            return Ok(Some(e));
+        }
         let table = self.procs.table(pid).ok_or(Classify::NoSuchProcess(NoSuchProcess { pid }))?;
         match Vpn::containing(addr).filter(|&v| table.format().contains(v)) {
             Some(vpn) => Ok(table.translate(&self.mem.arena, vpn)),
