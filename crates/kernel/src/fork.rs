@@ -121,9 +121,6 @@ impl Kernel {
         ok && zipped.is_ok()
     }
 
-    /// Eager copy: `child` is a copy of the parent's tables; every present entry gets the
-    /// lowest free user frame, in increasing page order, with the page's bytes copied into it.
-    /// A page that was shared copy-on-write in the parent is simply writable in the child.
     /// [`Kernel::share_cow`] for a general format, whose entries are not [`Pte`]s: the same
     /// rule, entry by entry through the table's calls.
     fn share_cow_general(&mut self, parent: PageTable, child: PageTable) -> bool {
@@ -141,6 +138,9 @@ impl Kernel {
         ok
     }
 
+    /// Eager copy: `child` is a copy of the parent's tables; every present entry gets the
+    /// lowest free user frame, in increasing page order, with the page's bytes copied into it.
+    /// A page that was shared copy-on-write in the parent is simply writable in the child.
     fn copy_eagerly(&mut self, child: PageTable) -> bool {
         let entries: Vec<_> = child.mapped(&self.mem.arena).collect();
         let mut done = 0;

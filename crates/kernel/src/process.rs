@@ -137,7 +137,7 @@ impl ProcessTable {
     /// The present entry for `addr` in `pid`'s table, if `pid` is live and its page mapped: the
     /// simulated MMU. A dense pid's walk starts from its `roots` slot and the table's format
     /// with the machine's [`Walker`]; a free slot's [`NO_ROOT`] fails the walk by itself.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn translate(&self, arena: &Arena, pid: Pid, addr: VirtAddr) -> Option<Pte> {
         match self.roots.get(pid.0 as usize) {
             Some(&root) => self.walker.translate(arena, Pfn::new(root), addr),

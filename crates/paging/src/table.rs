@@ -5,6 +5,7 @@
 //! are kept, even when emptied, until the whole table is freed with [`PageTable::free`]. That
 //! is what the `ajou` framework does, and `show` reveals it: it walks every existing leaf.
 
+use either::Either;
 use phys::{AddressError, AllocError, Arena, FrameAllocator, FreeError, Pfn};
 
 use crate::{Absent, Format, FrameTooLarge, Pte, PteFlags, VirtAddr, Vpn, general as g};
@@ -301,30 +302,30 @@ impl PageTable {
     /// Every present entry with its VPN, in VPN order (a general format's huge page appears
     /// once, at its first VPN).
     pub fn mapped<'a>(&self, arena: &'a Arena) -> impl Iterator<Item = (Vpn, Pte)> + 'a {
+        // One of two iterators, not a chain of both: a chain's per-item branch kept the course
+        // machines' fork and exit loops from inlining (fork_1024/cow 1.24 -> 1.88 us, perf).
+        if let Some(m) = self.format.machine() {
+            return Either::Right(general::mapped(self, m, arena).into_iter());
+        }
         let format = self.format;
-        let general = self.format.machine().map(|m| general::mapped(self, m, arena)).unwrap_or_default();
-        self.leaves(arena)
-            .flat_map(move |leaf| {
-                leaf.entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.is_present())
-                    .map(move |(i, &e)| (format.vpn(leaf.dir_index, i), e))
-            })
-            .chain(general)
+        Either::Left(self.leaves(arena).flat_map(move |leaf| {
+            leaf.entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.is_present())
+                .map(move |(i, &e)| (format.vpn(leaf.dir_index, i), e))
+        }))
     }
 
     /// Every frame the table occupies: the root, then the leaves in directory order (a
     /// general format's: the root, then each table before those below it).
     pub fn table_frames<'a>(&self, arena: &'a Arena) -> impl Iterator<Item = Pfn> + 'a {
-        let general: Vec<Pfn> = match self.format.machine() {
-            Some(m) => {
-                m.table_frames(arena, u64::from(self.root.as_u32())).into_iter().map(|f| Pfn::new(f as u32)).collect()
-            }
-            None => Vec::new(),
-        };
+        if let Some(m) = self.format.machine() {
+            let frames = m.table_frames(arena, u64::from(self.root.as_u32()));
+            return Either::Right(frames.into_iter().map(|f| Pfn::new(f as u32)));
+        }
         let root = self.format.has_directory().then_some(self.root);
-        root.into_iter().chain(self.leaves(arena).map(|l| l.frame)).chain(general)
+        Either::Left(root.into_iter().chain(self.leaves(arena).map(|l| l.frame)))
     }
 
     /// How many table frames mapping `vpns` (in increasing order) would add to the table: the
