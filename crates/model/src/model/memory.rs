@@ -1,0 +1,179 @@
+//! Memory: page ranges (`allocate_pages`, `deallocate_pages`), byte accesses and the
+//! copy-on-write fault.
+
+use kernel::{AccessError, AllocateError, FaultReason, NoSuchProcess, Perm, Pid, PoolKind, VirtAddr};
+
+use super::{Model, PAGE, PageModel};
+
+impl Model {
+    /// The VPNs of a range operation, after the checks both range operations share.
+    pub(super) fn range(
+        &mut self,
+        pid: Pid,
+        addr: VirtAddr,
+        count: u32,
+    ) -> Result<std::ops::Range<u64>, AllocateError> {
+        if !self.procs.contains_key(&pid.as_u32()) {
+            return Err(NoSuchProcess { pid }.into());
+        }
+        let a = addr.as_u64();
+        if a % PAGE != 0 {
+            return Err(AllocateError::Misaligned { addr });
+        }
+        let space = self.space();
+        if count == 0 {
+            return Ok(0..0);
+        }
+        let end = a.saturating_add(u64::from(count) * PAGE);
+        if end > space {
+            return Err(self.fault(pid.as_u32(), a.max(space), FaultReason::OutOfRange).into());
+        }
+        Ok(a / PAGE..end / PAGE)
+    }
+
+    /// `allocate_pages`.
+    ///
+    /// # Errors
+    /// As the kernel's.
+    pub fn allocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32, perm: Perm) -> Result<(), AllocateError> {
+        let vpns = self.range(pid, addr, count)?;
+        let id = pid.as_u32();
+        let p = &self.procs[&id];
+        if let Some(v) = vpns.clone().find(|&v| p.pages.contains_key(&(v as u32))) {
+            return Err(self.fault(id, v * PAGE, FaultReason::AlreadyAllocated).into());
+        }
+        let new_tables = self.new_tables(p, vpns.clone().map(|v| v as u32)).len() as u32;
+        let kernel_free = self.kernel_free.len() as u32;
+        if kernel_free < new_tables {
+            let needed = new_tables;
+            return Err(AllocateError::OutOfMemory { pool: PoolKind::Kernel, needed, free: kernel_free });
+        }
+        let free = self.user_free.len() as u32;
+        if free < count {
+            return Err(AllocateError::OutOfMemory { pool: PoolKind::User, needed: count, free });
+        }
+        let mut p = self.procs.remove(&id).unwrap_or_default();
+        for v in vpns {
+            let frame = self.take_frame().unwrap_or_default();
+            p.pages.insert(v as u32, PageModel::new(frame, self.effective(perm)));
+            self.add_tables(&mut p, v as u32);
+            self.touched_pages.push((id, v as u32));
+        }
+        self.procs.insert(id, p);
+        self.counters.pages_allocated += u64::from(count);
+        Ok(())
+    }
+
+    /// `deallocate_pages`.
+    ///
+    /// # Errors
+    /// As the kernel's.
+    pub fn deallocate_pages(&mut self, pid: Pid, addr: VirtAddr, count: u32) -> Result<(), AllocateError> {
+        let vpns = self.range(pid, addr, count)?;
+        let id = pid.as_u32();
+        let p = &self.procs[&id];
+        if let Some(v) = vpns.clone().find(|&v| !p.pages.contains_key(&(v as u32))) {
+            return Err(self.fault(id, v * PAGE, FaultReason::NotAllocated).into());
+        }
+        for v in vpns {
+            if let Some(page) = self.procs.get_mut(&id).and_then(|p| p.pages.remove(&(v as u32))) {
+                self.unref(page.frame);
+            }
+            self.touched_pages.push((id, v as u32));
+        }
+        self.counters.pages_freed += u64::from(count);
+        Ok(())
+    }
+
+    /// The page an access of `addr` by `pid` reaches, or why none does.
+    pub(super) fn locate(&self, pid: Pid, addr: u64) -> Result<Option<PageModel>, Option<NoSuchProcess>> {
+        let p = self.procs.get(&pid.as_u32()).ok_or(Some(NoSuchProcess { pid }))?;
+        let vpn = addr / PAGE;
+        if vpn >= u64::from(self.vpn_count()) {
+            return Err(None);
+        }
+        Ok(p.pages.get(&(vpn as u32)).copied())
+    }
+
+    /// The frame a read of `addr` reads, or the fault.
+    pub(super) fn read_frame(&mut self, pid: Pid, addr: u64) -> Result<u32, AccessError> {
+        let reason = match self.locate(pid, addr) {
+            Err(Some(e)) => return Err(e.into()),
+            Err(None) => FaultReason::OutOfRange,
+            Ok(None) => FaultReason::ReadUnmapped,
+            Ok(Some(page)) if page.perm.contains(Perm::READ) => return Ok(page.frame),
+            Ok(Some(_)) => FaultReason::NotReadable,
+        };
+        Err(self.fault(pid.as_u32(), addr, reason).into())
+    }
+
+    /// The frame a write of `addr` writes, after copy-on-write, or the fault.
+    pub(super) fn write_frame(&mut self, pid: Pid, addr: u64) -> Result<u32, AccessError> {
+        let reason = match self.locate(pid, addr) {
+            Err(Some(e)) => return Err(e.into()),
+            Err(None) => FaultReason::OutOfRange,
+            Ok(None) => FaultReason::WriteUnmapped,
+            Ok(Some(page)) if page.perm.contains(Perm::WRITE) && !page.cow => return Ok(page.frame),
+            Ok(Some(page)) if page.perm.contains(Perm::WRITE) => return self.copy_on_write(pid, addr, page),
+            Ok(Some(_)) => FaultReason::NotWritable,
+        };
+        Err(self.fault(pid.as_u32(), addr, reason).into())
+    }
+
+    /// A write to a page write-protected by sharing: copy it into the lowest free frame if
+    /// someone else still maps the frame, else make it writable again in place.
+    pub(super) fn copy_on_write(&mut self, pid: Pid, addr: u64, page: PageModel) -> Result<u32, AccessError> {
+        let id = pid.as_u32();
+        let vpn = (addr / PAGE) as u32;
+        let shared = self.frames.get(&page.frame).is_some_and(|f| f.refs > 1);
+        let frame = if shared {
+            let Some(new) = self.take_frame() else {
+                return Err(AccessError::OutOfMemory { pid, addr: VirtAddr::new(addr) });
+            };
+            let bytes = self.frames.get(&page.frame).and_then(|f| f.bytes.clone());
+            if let Some(f) = self.frames.get_mut(&new) {
+                f.bytes = bytes;
+            }
+            self.unref(page.frame);
+            new
+        } else {
+            page.frame
+        };
+        if let Some(p) = self.procs.get_mut(&id) {
+            p.pages.insert(vpn, PageModel { frame, cow: false, ..page });
+            p.cow_faults += 1;
+            p.cow_copies += u64::from(shared);
+        }
+        self.counters.cow_faults += 1;
+        self.counters.cow_copies += u64::from(shared);
+        self.touched_pages.push((id, vpn));
+        Ok(frame)
+    }
+
+    /// `read_mem`.
+    ///
+    /// # Errors
+    /// As the kernel's.
+    pub fn read_mem(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
+        let a = addr.as_u64();
+        let frame = self.read_frame(pid, a)?;
+        self.record(pid.as_u32(), (a / PAGE) as u32, false);
+        self.touched_pages.push((pid.as_u32(), (a / PAGE) as u32));
+        Ok(self.frame_bytes(frame).map_or(0, |b| b[(a % PAGE) as usize]))
+    }
+
+    /// `write_mem`.
+    ///
+    /// # Errors
+    /// As the kernel's.
+    pub fn write_mem(&mut self, pid: Pid, addr: VirtAddr, byte: u8) -> Result<(), AccessError> {
+        let a = addr.as_u64();
+        let frame = self.write_frame(pid, a)?;
+        self.record(pid.as_u32(), (a / PAGE) as u32, true);
+        if let Some(f) = self.frames.get_mut(&frame) {
+            f.bytes_mut()[(a % PAGE) as usize] = byte;
+        }
+        self.touched_pages.push((pid.as_u32(), (a / PAGE) as u32));
+        Ok(())
+    }
+}
