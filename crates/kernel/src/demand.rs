@@ -37,19 +37,14 @@
 //!
 //! A page, for the policy, is `pid << 48 | vpn` ([`page_id`]).
 
-use std::collections::BTreeSet;
-
-use paging::{Absent, AbsentKind, PageTable, Pte, PteFlags, VirtAddr, Vpn};
-use phys::{Arena, FrameAllocator, Pfn};
+use paging::{Absent, AbsentKind, PageTable, PteFlags, Vpn};
+use phys::{Arena, Pfn};
 use policy::{Frame, FrameBits, Policy, Ref};
 
-use crate::error::{AccessError, FaultReason, NoSuchProcess, SwapFull};
+use crate::Kernel;
+use crate::error::NoSuchProcess;
 use crate::process::{Pid, ProcessTable};
-use crate::{Access, Kernel};
-
-/// The most swap slots a machine may have: 2^20 (4 GiB of swap), so that the area's
-/// bookkeeping stays bounded.
-pub const MAX_SWAP_SLOTS: u32 = 1 << 20;
+use crate::swap::{MAX_SWAP_SLOTS, SwapArea};
 
 /// How demand paging runs on a machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,18 +129,9 @@ pub fn page_id(pid: Pid, vpn: Vpn) -> u64 {
     (u64::from(pid.as_u32()) << 48) | (vpn.as_u64() & ((1 << 48) - 1))
 }
 
-/// One swap slot.
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    /// Absent entries that name it.
-    users: u32,
-    /// The frame index that holds its bytes now, if any (the swap cache).
-    cached: Option<u32>,
-}
-
 /// What the last fault left for the access that follows it to account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pending {
+pub(crate) enum Pending {
     /// A page fault brought the page in (counted as a fault): the policy's `insert`, or its
     /// `hit` if the frame was already resident (`fresh` false: shared from the swap cache).
     Loaded {
@@ -159,22 +145,17 @@ enum Pending {
 /// The demand-paging state of a machine.
 pub(crate) struct Demand {
     pub(crate) config: DemandConfig,
-    policy: Box<dyn Policy>,
+    pub(crate) policy: Box<dyn Policy>,
     /// The user pool's first frame: frame index `i` is frame `base + i`.
-    base: u32,
+    pub(crate) base: u32,
     /// Reverse map: the entries that map each frame index.
-    rmap: Vec<Vec<(Pid, Vpn)>>,
+    pub(crate) rmap: Vec<Vec<(Pid, Vpn)>>,
     /// The slot each frame index holds a clean copy of, if any.
-    link: Vec<Option<u32>>,
-    slots: Vec<Slot>,
-    /// The slots' bytes, kept only once written.
-    disk: Vec<Option<Box<[u8]>>>,
-    /// Free slots below `unused`; every slot from `unused` up is free too.
-    freed: BTreeSet<u32>,
-    unused: u32,
-    time: u64,
-    stats: PagingStats,
-    pending: Option<Pending>,
+    pub(crate) link: Vec<Option<u32>>,
+    pub(crate) swap: SwapArea,
+    pub(crate) time: u64,
+    pub(crate) stats: PagingStats,
+    pub(crate) pending: Option<Pending>,
 }
 
 impl core::fmt::Debug for Demand {
@@ -184,46 +165,15 @@ impl core::fmt::Debug for Demand {
 }
 
 impl Demand {
-    fn frame_index(&self, frame: Pfn) -> Option<usize> {
+    pub(crate) fn frame_index(&self, frame: Pfn) -> Option<usize> {
         let i = frame.as_u32().checked_sub(self.base)? as usize;
         (i < self.rmap.len()).then_some(i)
-    }
-
-    fn free_slots(&self) -> u32 {
-        self.freed.len() as u32 + (self.config.swap_slots - self.unused)
-    }
-
-    fn take_slot(&mut self) -> Option<u32> {
-        if let Some(s) = self.freed.pop_first() {
-            return Some(s);
-        }
-        (self.unused < self.config.swap_slots).then(|| {
-            self.unused += 1;
-            self.unused - 1
-        })
-    }
-
-    /// Frees `slot` if no entry names it and no frame caches it.
-    fn release_if_unused(&mut self, slot: u32) {
-        let Some(s) = self.slots.get(slot as usize) else { return };
-        if s.users == 0 && s.cached.is_none() {
-            self.disk[slot as usize] = None;
-            self.freed.insert(slot);
-            // Keep `freed` below `unused` so that `take_slot` stays lowest-first.
-            while self.unused > 0 && self.freed.last() == Some(&(self.unused - 1)) {
-                self.freed.pop_last();
-                self.unused -= 1;
-            }
-        }
     }
 
     /// Drops one user of the slot an absent entry named.
     fn drop_absent(&mut self, a: Absent) {
         if let AbsentKind::Swapped(slot) = a.kind {
-            if let Some(s) = self.slots.get_mut(slot as usize) {
-                s.users = s.users.saturating_sub(1);
-            }
-            self.release_if_unused(slot);
+            self.swap.drop_user(slot);
         }
     }
 
@@ -232,20 +182,17 @@ impl Demand {
         self.policy.remove(Frame(i));
         self.rmap[i].clear();
         if let Some(slot) = self.link[i].take() {
-            if let Some(s) = self.slots.get_mut(slot as usize) {
-                s.cached = None;
-            }
-            self.release_if_unused(slot);
+            self.swap.set_cached(slot, None);
         }
     }
 }
 
 /// The frames' R and M bits as the policy reads them: the accessed and dirty bits of every
 /// entry that maps the frame (any one set is the frame's bit set).
-struct MmuBits<'a> {
-    arena: &'a mut Arena,
-    procs: &'a ProcessTable,
-    rmap: &'a [Vec<(Pid, Vpn)>],
+pub(crate) struct MmuBits<'a> {
+    pub(crate) arena: &'a mut Arena,
+    pub(crate) procs: &'a ProcessTable,
+    pub(crate) rmap: &'a [Vec<(Pid, Vpn)>],
 }
 
 impl MmuBits<'_> {
@@ -294,6 +241,7 @@ macro_rules! with_policy {
         }
     }};
 }
+pub(crate) use with_policy;
 
 impl Kernel {
     /// Turns on demand paging with the policy `spec` (see the `policy` crate), on a general
@@ -351,17 +299,13 @@ impl Kernel {
     ) -> Result<(), DemandError> {
         self.check_demand_config(config)?;
         let frames = config.frames as usize;
-        let slots = config.swap_slots as usize;
         self.demand = Some(Box::new(Demand {
             config,
             policy,
             base: self.mem.user.range().start,
             rmap: vec![Vec::new(); frames],
             link: vec![None; frames],
-            slots: vec![Slot::default(); slots],
-            disk: vec![None; slots],
-            freed: BTreeSet::new(),
-            unused: 0,
+            swap: SwapArea::new(config.swap_slots),
             time: 0,
             stats: PagingStats::default(),
             pending: None,
@@ -409,226 +353,17 @@ impl Kernel {
 
     /// Absent entries that name swap `slot`, or `None` if there is no such slot.
     pub fn swap_slot_users(&self, slot: u32) -> Option<u32> {
-        self.demand.as_ref()?.slots.get(slot as usize).map(|s| s.users)
+        self.demand.as_ref()?.swap.users(slot)
     }
 
     /// Swap slots in use (named by an entry or caching a resident page's copy).
     pub fn swap_slots_used(&self) -> u32 {
-        self.demand.as_ref().map_or(0, |d| d.config.swap_slots - d.free_slots())
+        self.demand.as_ref().map_or(0, |d| d.config.swap_slots - d.swap.free())
     }
 
     /// The policy's clock hand, for the policies that have one.
     pub fn policy_hand(&self) -> Option<usize> {
         self.demand.as_ref()?.policy.hand().map(|f| f.0)
-    }
-
-    /// Whether demand paging is on and every frame it may use holds a page.
-    pub(crate) fn demand_full(&self) -> bool {
-        self.demand.as_ref().is_some_and(|d| self.mem.user.len() - self.mem.user.free_count() >= d.config.frames)
-    }
-
-    /// Evictions until one frame is free for `pid`'s reference `r`.
-    pub(crate) fn make_room(&mut self, pid: Pid, r: Ref) -> Result<(), SwapFull> {
-        while self.demand_full() {
-            self.evict_one(pid, r)?;
-        }
-        Ok(())
-    }
-
-    /// Frees evictions' worth of frames so that `count` pages can be mapped one after the
-    /// other, or says the swap cannot take them: each eviction may need a fresh slot.
-    pub(crate) fn room_for(&self, count: u32) -> Result<(), SwapFull> {
-        let Some(d) = self.demand.as_deref() else { return Ok(()) };
-        let resident = self.mem.user.len() - self.mem.user.free_count();
-        let evictions = count.saturating_sub(d.config.frames.saturating_sub(resident));
-        if evictions > d.free_slots() {
-            return Err(SwapFull { slots: d.config.swap_slots });
-        }
-        Ok(())
-    }
-
-    /// Evicts the policy's victim for `cause`'s reference `r` (see the module rules).
-    fn evict_one(&mut self, cause: Pid, r: Ref) -> Result<(), SwapFull> {
-        let Some(d) = self.demand.as_deref() else { return Ok(()) };
-        if d.free_slots() == 0 {
-            return Err(SwapFull { slots: d.config.swap_slots });
-        }
-        let Some(victim) = with_policy!(self, |p, bits| p.victim(r, &mut bits)) else { return Ok(()) };
-        let Some(d) = self.demand.as_deref() else { return Ok(()) };
-        // A policy must name an occupied frame; should one not, the lowest occupied frame
-        // keeps the machine going rather than panicking.
-        let i = if d.rmap.get(victim.0).is_some_and(|e| !e.is_empty()) {
-            victim.0
-        } else {
-            match d.rmap.iter().position(|e| !e.is_empty()) {
-                Some(i) => i,
-                None => return Ok(()),
-            }
-        };
-        let dirty = MmuBits { arena: &mut self.mem.arena, procs: &self.procs, rmap: &d.rmap }.modified(Frame(i));
-        let Some(d) = self.demand.as_deref_mut() else { return Ok(()) };
-        let frame = Pfn::new(d.base + i as u32);
-        let (slot, write) = match d.link[i] {
-            Some(slot) => (slot, dirty),
-            None => match d.take_slot() {
-                Some(slot) => (slot, true),
-                None => return Err(SwapFull { slots: d.config.swap_slots }),
-            },
-        };
-        if write {
-            if let Ok(bytes) = self.mem.arena.frame(frame) {
-                // A slot written before keeps its buffer: no allocation per swap write.
-                match &mut d.disk[slot as usize] {
-                    Some(buf) => buf.copy_from_slice(bytes),
-                    none => *none = Some(Box::from(bytes)),
-                }
-            }
-        }
-        d.policy.evict(Frame(i));
-        d.link[i] = None;
-        let entries = std::mem::take(&mut d.rmap[i]);
-        let s = &mut d.slots[slot as usize];
-        s.users += entries.len() as u32;
-        s.cached = None;
-        for &(pid, vpn) in &entries {
-            if let Some(table) = self.procs.table(pid) {
-                let flags = table.translate(&self.mem.arena, vpn).map_or(PteFlags::empty(), Pte::flags);
-                let absent = Absent { kind: AbsentKind::Swapped(slot), flags };
-                let swapped = table.set_absent(&mut self.mem.arena, &mut self.mem.kernel, vpn, absent);
-                debug_assert!(swapped.is_ok(), "an entry in the reverse map is mapped");
-            }
-            let _ = self.mem.map_counts.decrement(frame);
-            self.tlb.invalidate(pid, vpn.start_address());
-        }
-        let _ = self.mem.user.deallocate_frame(frame);
-        let count = |s: &mut PagingStats| {
-            if write {
-                s.dirty_evictions += 1;
-                s.disk_writes += 1;
-            } else {
-                s.clean_evictions += 1;
-            }
-        };
-        count(&mut d.stats);
-        if let Some(p) = self.procs.get_mut(cause) {
-            count(&mut p.paging);
-        }
-        Ok(())
-    }
-
-    /// A reference that found no present entry: if the page is absent (lazy or swapped),
-    /// brings it in and returns the entry that now maps it; `Ok(None)` if it is not (an
-    /// ordinary fault follows).
-    ///
-    /// # Errors
-    /// [`AccessError::Fault`] for an access the page's permission forbids (the profile's
-    /// fault action applies); [`AccessError::SwapFull`]; nothing changed then.
-    pub(crate) fn demand_fault(
-        &mut self,
-        pid: Pid,
-        addr: VirtAddr,
-        access: Access,
-    ) -> Result<Option<Pte>, AccessError> {
-        if self.demand.is_none() {
-            return Ok(None);
-        }
-        let (Some(table), Some(vpn)) = (self.procs.table(pid), Vpn::containing(addr)) else { return Ok(None) };
-        let Some(a) = table.absent(&self.mem.arena, vpn) else { return Ok(None) };
-        let write = access == Access::Write;
-        let r = self.reference(pid, vpn, write);
-        if write && !a.flags.contains(PteFlags::ORIG_WRITE) {
-            return Err(self.fault(pid, addr, FaultReason::NotWritable).into());
-        }
-        if !write && !a.flags.contains(PteFlags::READ) {
-            return Err(self.fault(pid, addr, FaultReason::NotReadable).into());
-        }
-        let cached = |k: &Kernel| match a.kind {
-            AbsentKind::Swapped(slot) => {
-                k.demand.as_deref().and_then(|d| d.slots.get(slot as usize)).and_then(|s| s.cached)
-            }
-            AbsentKind::Lazy => None,
-        };
-        // A read of a cached page shares its frame; everything else needs a frame.
-        if (write || cached(self).is_none()) && self.demand_full() {
-            self.evict_one(pid, r)?;
-        }
-        let cached = cached(self);
-        let Some(d) = self.demand.as_deref() else { return Ok(None) };
-        let base = d.base;
-        let (frame, mut flags, major) = match (a.kind, cached) {
-            (AbsentKind::Swapped(_), Some(i)) if !write => (Pfn::new(base + i), a.flags, false),
-            _ => {
-                let Ok(frame) = self.mem.user.allocate_frame() else {
-                    return Err(AccessError::OutOfMemory { pid, addr });
-                };
-                let major = match (a.kind, cached) {
-                    (AbsentKind::Lazy, _) => {
-                        let _ = self.mem.arena.zero_frame(frame);
-                        false
-                    }
-                    (AbsentKind::Swapped(_), Some(i)) => {
-                        let _ = self.mem.arena.copy_frame(Pfn::new(base + i), frame);
-                        false
-                    }
-                    (AbsentKind::Swapped(slot), None) => {
-                        let bytes = d.disk.get(slot as usize).and_then(Option::as_deref);
-                        match (bytes, self.mem.arena.frame_mut(frame)) {
-                            (Some(b), Ok(dst)) => dst.copy_from_slice(b),
-                            _ => {
-                                let _ = self.mem.arena.zero_frame(frame);
-                            }
-                        }
-                        true
-                    }
-                };
-                (frame, a.flags, major)
-            }
-        };
-        let Some(d) = self.demand.as_deref_mut() else { return Ok(None) };
-        let i = (frame.as_u32() - d.base) as usize;
-        let mut link = None;
-        if let AbsentKind::Swapped(slot) = a.kind {
-            let s = &mut d.slots[slot as usize];
-            s.users = s.users.saturating_sub(1);
-            if write {
-                flags = (flags | PteFlags::WRITE) - PteFlags::COW;
-            } else {
-                let shared = s.users > 0 || cached.is_some();
-                if shared && flags.contains(PteFlags::ORIG_WRITE) {
-                    flags = (flags - PteFlags::WRITE) | PteFlags::COW;
-                }
-                if cached.is_none() {
-                    s.cached = Some(i as u32);
-                    link = Some(slot);
-                }
-            }
-            d.release_if_unused(slot);
-        }
-        let _ = table.take_absent(&mut self.mem.arena, vpn);
-        let mapped = table.map(&mut self.mem.arena, &mut self.mem.kernel, vpn, frame, flags);
-        debug_assert!(mapped.is_ok(), "an absent entry's tables exist");
-        let _ = self.mem.map_counts.increment(frame);
-        let fresh = d.rmap[i].is_empty();
-        d.rmap[i].push((pid, vpn));
-        if link.is_some() {
-            d.link[i] = link;
-        }
-        let count = |s: &mut PagingStats| {
-            s.faults += 1;
-            if major {
-                s.major_faults += 1;
-                s.disk_reads += 1;
-            } else {
-                s.minor_faults += 1;
-            }
-        };
-        count(&mut d.stats);
-        // The access that follows sets the MMU's bits, then tells the policy.
-        d.pending = Some(Pending::Loaded { fresh });
-        if let Some(p) = self.procs.get_mut(pid) {
-            count(&mut p.paging);
-        }
-        Ok(table.translate(&self.mem.arena, vpn))
     }
 
     /// The reference `pid` makes to `vpn` now, as the policy sees it.
@@ -756,8 +491,8 @@ impl Kernel {
         }
         for (vpn, mut a) in child.absent_entries(&self.mem.arena) {
             let AbsentKind::Swapped(slot) = a.kind else { continue };
-            if let Some(s) = self.demand.as_deref_mut().and_then(|d| d.slots.get_mut(slot as usize)) {
-                s.users += 1;
+            if let Some(d) = self.demand.as_deref_mut() {
+                d.swap.add_users(slot, 1);
             }
             if a.flags.contains(PteFlags::ORIG_WRITE) {
                 a.flags = (a.flags - PteFlags::WRITE) | PteFlags::COW;
@@ -775,17 +510,14 @@ impl Kernel {
             return true;
         }
         let Some(d) = self.demand.as_deref() else { return false };
-        d.frame_index(frame)
-            .and_then(|i| d.link[i])
-            .and_then(|slot| d.slots.get(slot as usize))
-            .is_some_and(|s| s.users > 0)
+        d.frame_index(frame).and_then(|i| d.link[i]).and_then(|slot| d.swap.users(slot)).is_some_and(|users| users > 0)
     }
 
     /// Demand paging's part of `check`.
     pub(crate) fn check_demand(&self) -> Result<(), crate::InvariantError> {
         use crate::InvariantError as E;
         let Some(d) = self.demand.as_deref() else { return Ok(()) };
-        let mut users = vec![0u32; d.slots.len()];
+        let mut users = vec![0u32; d.swap.len() as usize];
         let mut rmap: Vec<Vec<(Pid, Vpn)>> = vec![Vec::new(); d.rmap.len()];
         for p in self.procs.iter() {
             for (_, a) in p.table.absent_entries(&self.mem.arena) {
@@ -814,23 +546,7 @@ impl Kernel {
                 }
             }
         }
-        for (slot, (s, &actual)) in d.slots.iter().zip(&users).enumerate() {
-            if s.users != actual {
-                return Err(E::SwapSlot { slot: slot as u32, recorded: s.users, actual });
-            }
-            let slot = slot as u32;
-            let free = d.freed.contains(&slot) || slot >= d.unused;
-            if free != (s.users == 0 && s.cached.is_none()) {
-                return Err(E::Demand(format!("swap slot {slot} is free: {free}, but has {} users", s.users)));
-            }
-            if let Some(i) = s.cached {
-                if d.link.get(i as usize) != Some(&Some(slot)) {
-                    return Err(E::Demand(format!(
-                        "swap slot {slot} is cached in frame index {i}, which does not say so"
-                    )));
-                }
-            }
-        }
+        d.swap.check(&users, &d.link)?;
         for (i, (recorded, actual)) in d.rmap.iter().zip(&mut rmap).enumerate() {
             let mut recorded = recorded.clone();
             recorded.sort();
@@ -839,7 +555,7 @@ impl Kernel {
                 return Err(E::Demand(format!("frame index {i}: reverse map {recorded:?}, entries {actual:?}")));
             }
             if let Some(slot) = d.link[i] {
-                if d.slots.get(slot as usize).and_then(|s| s.cached) != Some(i as u32) || actual.is_empty() {
+                if d.swap.cached(slot) != Some(i as u32) || actual.is_empty() {
                     return Err(E::Demand(format!("frame index {i} caches slot {slot}, which does not say so")));
                 }
             }
@@ -851,7 +567,7 @@ impl Kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Perm, Profile, SegmentSizes};
+    use crate::{Perm, Profile, SegmentSizes, VirtAddr};
 
     fn kernel(frames: u32, slots: u32) -> Kernel {
         let format = paging::Format::general(paging::Preset::X86_64.format()).unwrap();
@@ -859,25 +575,6 @@ mod tests {
         let config = DemandConfig { frames, swap_slots: slots, lazy: true };
         k.enable_demand_paging(config, policy::Spec::Fifo, &policy::Options::default()).unwrap();
         k
-    }
-
-    #[test]
-    fn slots_are_taken_lowest_first_and_freed_ones_reused() {
-        let mut k = kernel(1, 4);
-        let d = k.demand.as_deref_mut().unwrap();
-        assert_eq!([d.take_slot(), d.take_slot(), d.take_slot()], [Some(0), Some(1), Some(2)]);
-        assert_eq!(d.free_slots(), 1);
-        d.release_if_unused(1);
-        d.release_if_unused(2);
-        // The highest freed slots fold back into the untouched range.
-        assert_eq!((d.unused, d.freed.len()), (1, 0));
-        assert_eq!([d.take_slot(), d.take_slot(), d.take_slot(), d.take_slot()], [Some(1), Some(2), Some(3), None]);
-        d.release_if_unused(1);
-        assert_eq!(d.take_slot(), Some(1));
-        // A slot with a user is not freed.
-        d.slots[0].users = 1;
-        d.release_if_unused(0);
-        assert_eq!(d.free_slots(), 0);
     }
 
     #[test]

@@ -45,18 +45,21 @@ mod check;
 mod create;
 mod demand;
 mod error;
+mod evict;
 mod fork;
 mod machine;
+mod page_in;
 mod pages;
 mod process;
 mod profile;
 mod stats;
+mod swap;
 mod tlb;
 
 pub use access::Access;
 pub use check::InvariantError;
 pub use create::SegmentSizes;
-pub use demand::{DemandConfig, DemandError, MAX_SWAP_SLOTS, PagingStats, page_id};
+pub use demand::{DemandConfig, DemandError, PagingStats, page_id};
 pub use error::{
     AccessError, AllocateError, CreateError, ExitError, Fault, FaultReason, ForkError, MapPageError, NoSuchProcess,
     SwapFull, UnmapPageError,
@@ -67,6 +70,7 @@ pub use phys::{PAGE_SIZE, Pfn, PoolKind};
 pub use process::{Pid, Process};
 pub use profile::{FaultAction, ForkPolicy, MAX_MACHINE_MEMORY, MIN_MACHINE_MEMORY, MachineError, Perm, Profile};
 pub use stats::{Counters, MachineStats, ProcessStats};
+pub use swap::MAX_SWAP_SLOTS;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,103 @@
+//! Making room under demand paging: when every frame allowed holds a page, the policy picks a
+//! victim and the page goes out to swap (the rules are in `demand.rs` and
+//! `docs/demand-paging.md`, "Making room").
+
+use paging::{Absent, AbsentKind, Pte, PteFlags};
+use phys::{FrameAllocator, Pfn};
+use policy::{Frame, FrameBits, Ref};
+
+use crate::Kernel;
+use crate::demand::{MmuBits, PagingStats, with_policy};
+use crate::error::SwapFull;
+use crate::process::Pid;
+
+impl Kernel {
+    /// Whether demand paging is on and every frame it may use holds a page.
+    pub(crate) fn demand_full(&self) -> bool {
+        self.demand.as_ref().is_some_and(|d| self.mem.user.len() - self.mem.user.free_count() >= d.config.frames)
+    }
+
+    /// Evictions until one frame is free for `pid`'s reference `r`.
+    pub(crate) fn make_room(&mut self, pid: Pid, r: Ref) -> Result<(), SwapFull> {
+        while self.demand_full() {
+            self.evict_one(pid, r)?;
+        }
+        Ok(())
+    }
+
+    /// Frees evictions' worth of frames so that `count` pages can be mapped one after the
+    /// other, or says the swap cannot take them: each eviction may need a fresh slot.
+    pub(crate) fn room_for(&self, count: u32) -> Result<(), SwapFull> {
+        let Some(d) = self.demand.as_deref() else { return Ok(()) };
+        let resident = self.mem.user.len() - self.mem.user.free_count();
+        let evictions = count.saturating_sub(d.config.frames.saturating_sub(resident));
+        if evictions > d.swap.free() {
+            return Err(SwapFull { slots: d.config.swap_slots });
+        }
+        Ok(())
+    }
+
+    /// Evicts the policy's victim for `cause`'s reference `r` (see the module rules).
+    pub(crate) fn evict_one(&mut self, cause: Pid, r: Ref) -> Result<(), SwapFull> {
+        let Some(d) = self.demand.as_deref() else { return Ok(()) };
+        if d.swap.free() == 0 {
+            return Err(SwapFull { slots: d.config.swap_slots });
+        }
+        let Some(victim) = with_policy!(self, |p, bits| p.victim(r, &mut bits)) else { return Ok(()) };
+        let Some(d) = self.demand.as_deref() else { return Ok(()) };
+        // A policy must name an occupied frame; should one not, the lowest occupied frame
+        // keeps the machine going rather than panicking.
+        let i = if d.rmap.get(victim.0).is_some_and(|e| !e.is_empty()) {
+            victim.0
+        } else {
+            match d.rmap.iter().position(|e| !e.is_empty()) {
+                Some(i) => i,
+                None => return Ok(()),
+            }
+        };
+        let dirty = MmuBits { arena: &mut self.mem.arena, procs: &self.procs, rmap: &d.rmap }.modified(Frame(i));
+        let Some(d) = self.demand.as_deref_mut() else { return Ok(()) };
+        let frame = Pfn::new(d.base + i as u32);
+        let (slot, write) = match d.link[i] {
+            Some(slot) => (slot, dirty),
+            None => match d.swap.take() {
+                Some(slot) => (slot, true),
+                None => return Err(SwapFull { slots: d.config.swap_slots }),
+            },
+        };
+        if write {
+            if let Ok(bytes) = self.mem.arena.frame(frame) {
+                d.swap.write(slot, bytes);
+            }
+        }
+        d.policy.evict(Frame(i));
+        d.link[i] = None;
+        let entries = std::mem::take(&mut d.rmap[i]);
+        d.swap.add_users(slot, entries.len() as u32);
+        d.swap.set_cached(slot, None);
+        for &(pid, vpn) in &entries {
+            if let Some(table) = self.procs.table(pid) {
+                let flags = table.translate(&self.mem.arena, vpn).map_or(PteFlags::empty(), Pte::flags);
+                let absent = Absent { kind: AbsentKind::Swapped(slot), flags };
+                let swapped = table.set_absent(&mut self.mem.arena, &mut self.mem.kernel, vpn, absent);
+                debug_assert!(swapped.is_ok(), "an entry in the reverse map is mapped");
+            }
+            let _ = self.mem.map_counts.decrement(frame);
+            self.tlb.invalidate(pid, vpn.start_address());
+        }
+        let _ = self.mem.user.deallocate_frame(frame);
+        let count = |s: &mut PagingStats| {
+            if write {
+                s.dirty_evictions += 1;
+                s.disk_writes += 1;
+            } else {
+                s.clean_evictions += 1;
+            }
+        };
+        count(&mut d.stats);
+        if let Some(p) = self.procs.get_mut(cause) {
+            count(&mut p.paging);
+        }
+        Ok(())
+    }
+}
