@@ -163,26 +163,10 @@ impl Shell {
             k.swap_slots_used(),
             c.swap_slots
         )?;
-        let line = |w: &mut W, who: &str, s: &kernel::PagingStats| {
-            writeln!(
-                w,
-                "{who}: {} references, {} hits, {} faults ({} minor, {} major), {} evictions ({} clean, {} dirty), {} disk writes, {} disk reads",
-                s.references,
-                s.hits,
-                s.faults,
-                s.minor_faults,
-                s.major_faults,
-                s.clean_evictions + s.dirty_evictions,
-                s.clean_evictions,
-                s.dirty_evictions,
-                s.disk_writes,
-                s.disk_reads
-            )
-        };
-        line(w, "paging", &s)?;
+        writeln!(w, "paging: {s}")?;
         for p in k.processes() {
             if let Ok(s) = k.process_paging_stats(p.pid()) {
-                line(w, &format!("pid {}", p.pid()), &s)?;
+                writeln!(w, "pid {}: {s}", p.pid())?;
             }
         }
         Ok(())

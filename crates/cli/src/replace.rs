@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use anyhow::{Context, anyhow, bail};
-use policy::{FrameNote, OptTies, Options, Reference, Simulator, Spec, Stats};
+use policy::{FrameNote, OptTies, Options, Reference, Simulator, Spec};
 
 /// The most frames a run may have (each costs a few words; a typo must not cost gigabytes).
 const MAX_FRAMES: usize = 1 << 20;
@@ -218,25 +218,9 @@ fn trace(out: &mut String, spec: Spec, frames: usize, options: &Options, refs: &
         }
         out.push('\n');
     }
-    totals(out, &sim.stats());
+    // The same words as the shell's `stats` (`policy::Stats`'s one written form).
+    let _ = writeln!(out, "totals: {}", sim.stats());
     Ok(())
-}
-
-fn totals(out: &mut String, s: &Stats) {
-    let _ = writeln!(
-        out,
-        "references {}, hits {}, faults {} (minor {}, major {}), evictions {} (clean {}, dirty {}), disk writes {}, disk reads {}",
-        s.references,
-        s.hits,
-        s.faults,
-        s.minor_faults,
-        s.major_faults,
-        s.clean_evictions + s.dirty_evictions,
-        s.clean_evictions,
-        s.dirty_evictions,
-        s.disk_writes,
-        s.disk_reads
-    );
 }
 
 /// Faults for every frame count of `lo..=hi` under every policy, then the anomalies.

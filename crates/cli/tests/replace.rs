@@ -31,7 +31,7 @@ lru, 3 frames, 12 references
     9  3       miss  5          3 1 2
    10  4       miss  1          3 4 2
    11  5       miss  2          3 4 5
-references 12, hits 2, faults 10 (minor 5, major 5), evictions 7 (clean 7, dirty 0), disk writes 0, disk reads 5
+totals: 12 references, 2 hits, 10 faults (5 minor, 5 major), 7 evictions (7 clean, 0 dirty), 0 disk writes, 5 disk reads
 ";
     assert_eq!(out, want);
 }
@@ -87,7 +87,7 @@ fn references_from_a_file_with_writes() {
     // 3 evicts 1, written: one dirty eviction; 1 comes back from the disk and evicts 2.
     assert!(out.contains("    2  3       miss  1 dirty    3 2\n"), "{out}");
     assert!(out.ends_with(
-        "references 4, hits 0, faults 4 (minor 3, major 1), evictions 2 (clean 1, dirty 1), disk writes 1, disk reads 1\n"
+        "totals: 4 references, 0 hits, 4 faults (3 minor, 1 major), 2 evictions (1 clean, 1 dirty), 1 disk writes, 1 disk reads\n"
     ));
 }
 

@@ -39,7 +39,7 @@
 
 use paging::{Absent, AbsentKind, PageTable, PteFlags, Vpn};
 use phys::{Arena, Pfn};
-use policy::{Frame, FrameBits, Policy, Ref};
+use policy::{Frame, FrameBits, Policy, Ref, Stats};
 
 use crate::Kernel;
 use crate::error::NoSuchProcess;
@@ -56,32 +56,6 @@ pub struct DemandConfig {
     pub swap_slots: u32,
     /// `allocate_pages` maps nothing: each page gets its frame at its first touch (`--lazy`).
     pub lazy: bool,
-}
-
-/// Demand-paging counts, for a machine or for one process.
-///
-/// A process's counts are those of its own references: the faults it took, and the evictions
-/// its faults (or allocations) caused, whoever owned the evicted page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PagingStats {
-    /// Accesses that succeeded: `hits + faults`.
-    pub references: u64,
-    /// References to a present page.
-    pub hits: u64,
-    /// References to an absent page: every miss, cold ones included (`minor + major`).
-    pub faults: u64,
-    /// Faults served without the disk: a lazy page's first touch, a page still cached.
-    pub minor_faults: u64,
-    /// Faults that read the page from its swap slot.
-    pub major_faults: u64,
-    /// Evictions that wrote nothing (the slot's copy was current).
-    pub clean_evictions: u64,
-    /// Evictions that wrote the page (dirty, or no copy in swap yet).
-    pub dirty_evictions: u64,
-    /// Pages written to swap: the dirty evictions (nothing is flushed at the end).
-    pub disk_writes: u64,
-    /// Pages read from swap: the major faults.
-    pub disk_reads: u64,
 }
 
 /// Demand paging could not be set up.
@@ -154,7 +128,7 @@ pub(crate) struct Demand {
     pub(crate) link: Vec<Option<u32>>,
     pub(crate) swap: SwapArea,
     pub(crate) time: u64,
-    pub(crate) stats: PagingStats,
+    pub(crate) stats: Stats,
     pub(crate) pending: Option<Pending>,
 }
 
@@ -307,7 +281,7 @@ impl Kernel {
             link: vec![None; frames],
             swap: SwapArea::new(config.swap_slots),
             time: 0,
-            stats: PagingStats::default(),
+            stats: Stats::default(),
             pending: None,
         }));
         Ok(())
@@ -338,16 +312,19 @@ impl Kernel {
         self.demand.as_ref().map(|d| d.config)
     }
 
-    /// The machine's demand-paging counts, if demand paging is on.
-    pub fn paging_stats(&self) -> Option<PagingStats> {
+    /// The machine's demand-paging counts, if demand paging is on. A *minor* fault here is a
+    /// lazy page's first touch or a swapped page still cached in a resident frame; a *major*
+    /// one reads its swap slot ([`Stats`] gives the policy driver's reading too).
+    pub fn paging_stats(&self) -> Option<Stats> {
         self.demand.as_ref().map(|d| d.stats)
     }
 
-    /// `pid`'s demand-paging counts (all zero when demand paging is off).
+    /// `pid`'s demand-paging counts (all zero when demand paging is off): the faults it took,
+    /// and the evictions its faults (or allocations) caused, whoever owned the evicted page.
     ///
     /// # Errors
     /// [`NoSuchProcess`].
-    pub fn process_paging_stats(&self, pid: Pid) -> Result<PagingStats, NoSuchProcess> {
+    pub fn process_paging_stats(&self, pid: Pid) -> Result<Stats, NoSuchProcess> {
         Ok(self.lookup(pid)?.paging)
     }
 

@@ -7,7 +7,7 @@ use phys::{FrameAllocator, Pfn};
 use policy::{Frame, FrameBits, Ref};
 
 use crate::Kernel;
-use crate::demand::{MmuBits, PagingStats, with_policy};
+use crate::demand::{MmuBits, with_policy};
 use crate::error::SwapFull;
 use crate::process::Pid;
 
@@ -86,7 +86,7 @@ impl Kernel {
             self.tlb.invalidate(pid, vpn.start_address());
         }
         let _ = self.mem.user.deallocate_frame(frame);
-        let count = |s: &mut PagingStats| {
+        let count = |s: &mut crate::PagingStats| {
             if write {
                 s.dirty_evictions += 1;
                 s.disk_writes += 1;

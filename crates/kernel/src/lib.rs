@@ -59,7 +59,7 @@ mod tlb;
 pub use access::Access;
 pub use check::InvariantError;
 pub use create::SegmentSizes;
-pub use demand::{DemandConfig, DemandError, PagingStats, page_id};
+pub use demand::{DemandConfig, DemandError, page_id};
 pub use error::{
     AccessError, AllocateError, CreateError, ExitError, Fault, FaultReason, ForkError, MapPageError, NoSuchProcess,
     SwapFull, UnmapPageError,
@@ -67,6 +67,10 @@ pub use error::{
 pub use machine::{Kernel, SwitchOutcome};
 pub use paging::{Absent, AbsentKind, Format, LeafTable, MachineFormat, Preset, Pte, PteFlags, VirtAddr, Vpn};
 pub use phys::{PAGE_SIZE, Pfn, PoolKind};
+/// Demand-paging counts, for a machine or for one process: the policy crate's
+/// [`policy::Stats`], the same type its reference-string driver counts with (its doc gives
+/// both readings of a minor fault).
+pub use policy::Stats as PagingStats;
 pub use process::{Pid, Process};
 pub use profile::{FaultAction, ForkPolicy, MAX_MACHINE_MEMORY, MIN_MACHINE_MEMORY, MachineError, Perm, Profile};
 pub use stats::{Counters, MachineStats, ProcessStats};

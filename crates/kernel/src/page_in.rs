@@ -4,7 +4,7 @@
 use paging::{AbsentKind, Pte, PteFlags, VirtAddr, Vpn};
 use phys::{FrameAllocator, Pfn};
 
-use crate::demand::{PagingStats, Pending};
+use crate::demand::Pending;
 use crate::error::{AccessError, FaultReason};
 use crate::process::Pid;
 use crate::{Access, Kernel};
@@ -104,7 +104,7 @@ impl Kernel {
         if link.is_some() {
             d.link[i] = link;
         }
-        let count = |s: &mut PagingStats| {
+        let count = |s: &mut crate::PagingStats| {
             s.faults += 1;
             if major {
                 s.major_faults += 1;

@@ -34,10 +34,12 @@ pub mod policies;
 mod refs;
 mod sim;
 mod spec;
+mod stats;
 
 pub use refs::{RefError, Reference, parse_refs};
-pub use sim::{Bits, Simulator, Stats, Step};
+pub use sim::{Bits, Simulator, Step};
 pub use spec::{BuildError, OptTies, Options, Spec, SpecError, build};
+pub use stats::Stats;
 
 /// A page number (a VPN, or a page of a reference string).
 pub type Page = u64;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::pagemap::{PageMap, Slot};
-use crate::{BuildError, Frame, FrameBits, FrameNote, Options, Page, Policy, Ref, Reference, Spec, build};
+use crate::{BuildError, Frame, FrameBits, FrameNote, Options, Page, Policy, Ref, Reference, Spec, Stats, build};
 
 /// The R and M bits of every frame, as the driver's MMU keeps them.
 #[derive(Debug, Clone)]
@@ -58,30 +58,6 @@ impl FrameBits for Bits {
     fn modified(&self, f: Frame) -> bool {
         self.modified.get(f.0).copied().unwrap_or(false)
     }
-}
-
-/// Counts of one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Stats {
-    /// References made.
-    pub references: u64,
-    /// References to a resident page.
-    pub hits: u64,
-    /// References to a page not resident: every miss, cold ones included
-    /// (`minor_faults + major_faults`).
-    pub faults: u64,
-    /// Faults on a page never referenced before: a zero-filled frame, no disk read.
-    pub minor_faults: u64,
-    /// Faults on a page referenced before (so evicted since): read back from the disk.
-    pub major_faults: u64,
-    /// Evictions of a page not written since it was loaded.
-    pub clean_evictions: u64,
-    /// Evictions of a page written since it was loaded.
-    pub dirty_evictions: u64,
-    /// Pages written to the disk: the dirty evictions (nothing is flushed at the end).
-    pub disk_writes: u64,
-    /// Pages read from the disk: the major faults.
-    pub disk_reads: u64,
 }
 
 /// What one reference did.
