@@ -348,3 +348,24 @@ proptest! {
         }
     }
 }
+
+/// Regression (found by the lock step against the model): with page 0 swapped out, a read one
+/// page past a 32-bit address space walked to page 0's entry (a walk keeps only the index
+/// bits), "brought it in" at a VPN no table can map and broke the machine. It must be the
+/// ordinary out-of-range fault (a kill), which gives page 0's slot back.
+#[test]
+fn an_access_past_the_space_does_not_reach_a_swapped_page_0() {
+    let mut k = machine(Preset::X86_32, 1, 4, true, Spec::Fifo);
+    let p = process(&mut k, 2);
+    k.write_mem(p, VirtAddr::new(0), 7).unwrap();
+    k.write_mem(p, VirtAddr::new(0x1000), 8).unwrap(); // page 0 goes to slot 0
+    assert_eq!(k.swap_slot_users(0), Some(1));
+    let e = k.read_mem(p, VirtAddr::new(1 << 32)).unwrap_err();
+    assert!(
+        matches!(e, AccessError::Fault(kernel::Fault { reason: kernel::FaultReason::OutOfRange, killed: true, .. })),
+        "{e:?}"
+    );
+    checked(&k);
+    assert_eq!((k.swap_slot_users(0), k.swap_slots_used()), (Some(0), 0));
+    assert_eq!(stats(&k).faults, 2);
+}

@@ -253,6 +253,10 @@ impl PageTable {
     /// The absent entry ([`Absent`]) of `vpn`: a page the table's owner has but no frame holds.
     /// `None` for a present, empty or out-of-range entry, and on course formats.
     pub fn absent(&self, arena: &Arena, vpn: Vpn) -> Option<Absent> {
+        // A walk uses only the index bits: past the space it would read another page's entry.
+        if !self.format.contains(vpn) {
+            return None;
+        }
         general::absent(self, self.format.machine()?, arena, vpn)
     }
 
@@ -277,8 +281,11 @@ impl PageTable {
     }
 
     /// Clears the absent entry of `vpn` (it becomes all zero) and returns it; `None`, and
-    /// nothing changes, if the entry is not absent.
+    /// nothing changes, if the entry is not absent or `vpn` is out of range.
     pub fn take_absent(&self, arena: &mut Arena, vpn: Vpn) -> Option<Absent> {
+        if !self.format.contains(vpn) {
+            return None;
+        }
         general::take_absent(self, self.format.machine()?, arena, vpn)
     }
 

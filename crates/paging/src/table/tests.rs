@@ -281,6 +281,25 @@ fn a_general_format_runs_through_the_same_calls() {
     assert_eq!(m.kernel.free_count(), 40);
 }
 
+/// Regression: a walk uses only a VPN's index bits, so a VPN one past the space named VPN 0's
+/// entry; `absent` found VPN 0's swapped entry for it, and the kernel brought "it" in (the lock
+/// step against the model: a read at 4 GiB on x86-32 with page 0 swapped out).
+#[test]
+fn absent_entries_are_not_found_past_the_space() {
+    use crate::{Absent, AbsentKind, Preset};
+    for preset in [Preset::X86_32, Preset::Sv32] {
+        let format = Format::general(preset.format()).unwrap();
+        let mut m = PhysMemory::new(MemoryLayout { frames: 64, kernel: 0..40, user: 40..64 }).unwrap();
+        let t = PageTable::new(&mut m.arena, &mut m.kernel, format).unwrap();
+        let swapped = Absent { kind: AbsentKind::Swapped(3), flags: RW | PteFlags::ORIG_WRITE };
+        t.set_absent(&mut m.arena, &mut m.kernel, Vpn::new(0), swapped).unwrap();
+        let past = Vpn::from_u64(u64::from(format.vpn_count()));
+        assert_eq!(t.absent(&m.arena, past), None, "{preset:?}");
+        assert_eq!(t.take_absent(&mut m.arena, past), None, "{preset:?}");
+        assert!(t.absent(&m.arena, Vpn::new(0)).is_some(), "{preset:?}: VPN 0's entry is untouched");
+    }
+}
+
 #[test]
 fn absent_entries_round_trip_on_every_preset() {
     use crate::{Absent, AbsentKind, Preset};
