@@ -201,7 +201,7 @@ pub fn ops(data: &[u8]) {
             }
             slot @ None => slot.insert(Kernel::new(profile.clone()).expect("the fuzz profiles build")),
         };
-        if let Err(m) = model::run_on(k, &ops, RunOptions { full_compare_every: 16 }) {
+        if let Err(m) = model::run_on(k, &ops, RunOptions { full_compare_every: 16, ..RunOptions::default() }) {
             panic!("{} ({} ops): {m}", profile.name, ops.len());
         }
     });

@@ -9,12 +9,18 @@
 //! - every [`RunOptions::full_compare_every`] steps and at the end: everything — live pids, the
 //!   current process, the fork policy, every mapping with its bytes, per-process statistics,
 //!   every frame's map count, the exact set of allocated user frames, and one byte of every
-//!   readable page read through `read_mem`.
+//!   readable page read through `read_mem`;
+//! - under demand paging ([`RunOptions::demand`]), also after every step: the paging counts of
+//!   the machine and of every process the step touched, every absent entry the step touched
+//!   (lazy or swapped, its slot, its flags), every swap slot's users, the slots in use and the
+//!   policy's hand; and in the full comparisons every process's absent entries.
 
 use kernel::{
-    Access, AccessError, AllocateError, CreateError, ExitError, ForkError, ForkPolicy, Kernel, MapPageError, PAGE_SIZE,
-    Perm, Pfn, Pid, Profile, SegmentSizes, SwitchOutcome, UnmapPageError, VirtAddr, Vpn,
+    Access, AccessError, AllocateError, CreateError, DemandConfig, ExitError, ForkError, ForkPolicy, Kernel,
+    MapPageError, PAGE_SIZE, Perm, Pfn, Pid, Profile, PteFlags, SegmentSizes, SwitchOutcome, UnmapPageError, VirtAddr,
+    Vpn,
 };
+use paging::AbsentKind;
 
 use crate::op::{Action, DataSource, Op};
 use crate::{FrameBytes, Model};
@@ -66,6 +72,8 @@ pub enum RefusalClass {
     NoSuchProcess,
     /// The process table is full.
     ProcessLimit,
+    /// Demand paging: the swap area had no free slot for an eviction; nothing changed.
+    SwapFull,
     /// Bad arguments: sizes, alignment, ranges, pages already (not) mapped, no current process.
     Invalid,
 }
@@ -90,6 +98,10 @@ impl Refusal {
             | Refusal::MapPage(MapPageError::NoSuchProcess(_))
             | Refusal::UnmapPage(UnmapPageError::NoSuchProcess(_)) => C::NoSuchProcess,
             Refusal::Allocate(AllocateError::Fault(f)) | Refusal::Access(AccessError::Fault(f)) => fault(f.killed),
+            Refusal::Create(CreateError::SwapFull(_))
+            | Refusal::Allocate(AllocateError::SwapFull(_))
+            | Refusal::Access(AccessError::SwapFull(_))
+            | Refusal::MapPage(MapPageError::SwapFull(_)) => C::SwapFull,
             _ => C::Invalid,
         }
     }
@@ -143,6 +155,16 @@ pub struct RunReport {
     pub max_live: usize,
     /// Full comparisons made.
     pub full_compares: usize,
+    /// Demand paging: ops refused because the swap area was full.
+    pub swap_full: usize,
+    /// Demand paging: the machine's page faults served without the disk.
+    pub minor_faults: u64,
+    /// Demand paging: page faults that read the swap area.
+    pub major_faults: u64,
+    /// Demand paging: evictions that wrote nothing.
+    pub clean_evictions: u64,
+    /// Demand paging: evictions that wrote the page.
+    pub dirty_evictions: u64,
 }
 
 impl RunReport {
@@ -162,6 +184,11 @@ impl RunReport {
         self.cow_in_place += other.cow_in_place;
         self.max_live = self.max_live.max(other.max_live);
         self.full_compares += other.full_compares;
+        self.swap_full += other.swap_full;
+        self.minor_faults += other.minor_faults;
+        self.major_faults += other.major_faults;
+        self.clean_evictions += other.clean_evictions;
+        self.dirty_evictions += other.dirty_evictions;
     }
 
     fn tally(&mut self, outcome: &Outcome) {
@@ -174,6 +201,7 @@ impl RunReport {
                 RefusalClass::OutOfMemory => self.out_of_memory += 1,
                 RefusalClass::NoSuchProcess => self.no_such_process += 1,
                 RefusalClass::ProcessLimit => self.process_limit += 1,
+                RefusalClass::SwapFull => self.swap_full += 1,
                 RefusalClass::Invalid => self.invalid += 1,
             },
         }
@@ -186,12 +214,27 @@ pub struct RunOptions {
     /// Compare everything after every this many steps (and always at the end); 0 means only
     /// at the end.
     pub full_compare_every: usize,
+    /// Run with demand paging on (a general machine only): the kernel through
+    /// [`Kernel::enable_demand_paging`], the model through [`Model::with_demand`].
+    pub demand: Option<DemandSetup>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { full_compare_every: 16 }
+        RunOptions { full_compare_every: 16, demand: None }
     }
+}
+
+/// Demand paging for a run: the frame limit, swap and laziness, the replacement policy and its
+/// parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemandSetup {
+    /// Frames, swap slots, lazy allocation.
+    pub config: DemandConfig,
+    /// The replacement policy (`opt` cannot run: a running machine has no future string).
+    pub spec: policy::Spec,
+    /// Its parameters (`--period`, `--tau`, `--seed`).
+    pub options: policy::Options,
 }
 
 /// The operations both machines offer, so that one function applies an action to either.
@@ -324,9 +367,19 @@ pub fn run_with(profile: Profile, ops: &[Op], options: RunOptions) -> Result<Run
 /// The first [`Mismatch`]; a machine not at boot state is one at step 0.
 pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunReport, Mismatch> {
     let profile = k.profile().clone();
-    let mut m = Model::new(&profile);
-    let mut report = RunReport::default();
     let at_start = |what: String| Mismatch { step: 0, op: None, action: None, what };
+    let mut m = match options.demand {
+        None => Model::new(&profile),
+        Some(d) => {
+            if k.demand_config().is_none() {
+                k.enable_demand_paging(d.config, d.spec, &d.options)
+                    .map_err(|e| at_start(format!("Kernel::enable_demand_paging: {e}")))?;
+            }
+            Model::with_demand(&profile, d.config, d.spec, &d.options)
+                .ok_or_else(|| at_start(format!("the model cannot run {} on {}", d.spec, profile.name)))?
+        }
+    };
+    let mut report = RunReport::default();
     full_compare(k, &mut m).map_err(at_start)?;
     report.full_compares += 1;
 
@@ -352,6 +405,7 @@ pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunRepo
         report.tally(&want);
         k.check().map_err(|e| fail(format!("Kernel::check: {e}")))?;
         compare_stats(k, &m).map_err(fail)?;
+        compare_swap(k, &m).map_err(fail)?;
         for pid in m.take_touched_processes() {
             compare_process(k, &m, pid).map_err(fail)?;
         }
@@ -374,6 +428,12 @@ pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunRepo
     report.forks = c.forks;
     report.cow_copies = c.cow_copies;
     report.cow_in_place = c.cow_faults - c.cow_copies;
+    if let Some(s) = k.paging_stats() {
+        report.minor_faults = s.minor_faults;
+        report.major_faults = s.major_faults;
+        report.clean_evictions = s.clean_evictions;
+        report.dirty_evictions = s.dirty_evictions;
+    }
     Ok(report)
 }
 
@@ -381,6 +441,56 @@ fn compare_stats(k: &Kernel, m: &Model) -> Result<(), String> {
     let (got, want) = (k.stats(), m.stats());
     if got != want {
         return Err(format!("stats: kernel {got:?}, model {want:?}"));
+    }
+    let (got, want) = (k.paging_stats(), m.paging_stats());
+    if got != want {
+        return Err(format!("paging stats: kernel {got:?}, model {want:?}"));
+    }
+    Ok(())
+}
+
+/// Demand paging's visible state: every slot's users, the slots in use, the policy's hand.
+fn compare_swap(k: &Kernel, m: &Model) -> Result<(), String> {
+    let Some(config) = m.demand_config() else { return Ok(()) };
+    if k.demand_config() != Some(config) {
+        return Err(format!("demand paging: kernel {:?}, model {config:?}", k.demand_config()));
+    }
+    for slot in 0..config.swap_slots {
+        let (got, want) = (k.swap_slot_users(slot), m.swap_slot_users(slot));
+        if got != want {
+            return Err(format!("swap slot {slot}: kernel {got:?} users, model {want:?}"));
+        }
+    }
+    let (got, want) = (k.swap_slots_used(), m.swap_slots_used());
+    if got != want {
+        return Err(format!("swap slots in use: kernel {got}, model {want}"));
+    }
+    let (got, want) = (k.policy_hand(), m.policy_hand());
+    if got != want {
+        return Err(format!("policy hand: kernel {got:?}, model {want:?}"));
+    }
+    Ok(())
+}
+
+/// `pid`'s absent entries (demand paging): lazy or swapped, with their flags.
+fn compare_absent(k: &Kernel, m: &Model, pid: u32) -> Result<(), String> {
+    let (Some(kp), Some(mp)) = (k.process(Pid::new(pid)), m.process(pid)) else { return Ok(()) };
+    let got: Vec<(u32, AbsentKind, PteFlags)> =
+        kp.table().absent_entries(&k.mem().arena).into_iter().map(|(v, a)| (v.as_u32(), a.kind, a.flags)).collect();
+    let want: Vec<(u32, AbsentKind, PteFlags)> = mp.absent.iter().map(|(&v, a)| (v, a.kind(), a.flags())).collect();
+    if got != want {
+        let i = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+        return Err(format!(
+            "pid {pid}: {} absent pages in the kernel, {} in the model; first difference: kernel {:?}, model {:?}",
+            got.len(),
+            want.len(),
+            got.get(i),
+            want.get(i)
+        ));
+    }
+    let (got, want) = (k.process_paging_stats(Pid::new(pid)).ok(), m.process_paging_stats(pid));
+    if got != want {
+        return Err(format!("pid {pid} paging stats: kernel {got:?}, model {want:?}"));
     }
     Ok(())
 }
@@ -411,7 +521,24 @@ fn compare_page(k: &Kernel, m: &Model, pid: u32, vpn: u32) -> Result<(), String>
     };
     let e = k.entry(Pid::new(pid), Vpn::new(vpn)).map_err(|e| format!("pid {pid} alive in the model only: {e}"))?;
     match (p.pages.get(&vpn), e.is_present()) {
-        (None, false) => Ok(()),
+        (None, false) => {
+            let got = k.process(Pid::new(pid)).and_then(|kp| kp.table().absent(&k.mem().arena, Vpn::new(vpn)));
+            let want = p.absent.get(&vpn);
+            match (got, want) {
+                (None, None) => Ok(()),
+                (Some(g), Some(w)) if g.kind == w.kind() && g.flags == w.flags() => {
+                    let (got, want) = (k.process_paging_stats(Pid::new(pid)).ok(), m.process_paging_stats(pid));
+                    if got != want {
+                        return Err(format!("pid {pid} paging stats: kernel {got:?}, model {want:?}"));
+                    }
+                    Ok(())
+                }
+                (g, w) => Err(format!(
+                    "pid {pid} vpn {vpn}: kernel absent entry {g:?}, model {:?}",
+                    w.map(|a| (a.kind(), a.flags()))
+                )),
+            }
+        }
         (None, true) => Err(format!("pid {pid} vpn {vpn}: kernel maps {e:?}, model maps nothing")),
         (Some(page), false) => Err(format!("pid {pid} vpn {vpn}: kernel maps nothing, model maps {page:?}")),
         (Some(page), true) => {
@@ -485,8 +612,10 @@ fn compare_process(k: &Kernel, m: &Model, pid: u32) -> Result<(), String> {
             return Err(format!("pid {pid} table frames: kernel {frames:?}, model {:?}", m.table_frames_of(pid)));
         }
     }
-    if kp.pages_mapped() as usize != mp.pages.len() {
-        return Err(format!("pid {pid}: kernel counts {} pages, model {}", kp.pages_mapped(), mp.pages.len()));
+    compare_absent(k, m, pid)?;
+    let pages = mp.pages.len() + mp.absent.len();
+    if kp.pages_mapped() as usize != pages {
+        return Err(format!("pid {pid}: kernel counts {} pages, model {pages}", kp.pages_mapped()));
     }
     Ok(())
 }
@@ -504,6 +633,7 @@ fn full_compare(k: &mut Kernel, m: &mut Model) -> Result<(), String> {
         return Err(format!("fork policy: kernel {:?}, model {:?}", k.fork_policy(), m.fork_policy()));
     }
     compare_stats(k, m)?;
+    compare_swap(k, m)?;
     for &pid in &want {
         compare_process(k, m, pid)?;
     }

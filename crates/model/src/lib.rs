@@ -25,7 +25,9 @@ mod op;
 mod profiles;
 pub mod replacement;
 
-pub use harness::{Mismatch, Outcome, Refusal, RefusalClass, RunOptions, RunReport, Value, run, run_on, run_with};
-pub use model::{FrameBytes, Model, PageModel, ProcModel};
+pub use harness::{
+    DemandSetup, Mismatch, Outcome, Refusal, RefusalClass, RunOptions, RunReport, Value, run, run_on, run_with,
+};
+pub use model::{AbsentPage, FrameBytes, Model, PageModel, ProcModel};
 pub use op::{Action, AddrSel, DATA_PERIOD, DataSource, Op, PageSel, PidSel, Policy, create_data, data_byte};
 pub use profiles::{ajou_16, mtl458_64, small_ajou, small_mtl458};

@@ -6,6 +6,8 @@
 //! mapped page whatever came before, and a sequence shrunk by deleting ops still means
 //! something. Each selector also has a raw form, for bogus pids and addresses.
 
+use std::collections::BTreeMap;
+
 use kernel::{Access, ForkPolicy, PAGE_SIZE, Perm, Pid, SegmentSizes, VirtAddr, Vpn};
 
 use crate::Model;
@@ -365,19 +367,32 @@ impl PidSel {
 }
 
 impl PageSel {
-    /// The VPN this selects now in `pid`.
+    /// The VPN this selects now in `pid`. Under demand paging a process's pages are its
+    /// present and its absent (lazy, swapped) ones alike.
     pub fn resolve(self, m: &Model, pid: Pid) -> u32 {
-        let pages = m.process(pid.as_u32()).map(|p| &p.pages);
-        let nth = |i: u16| {
-            let n = pages.map_or(0, |p| p.len());
-            pages.and_then(|p| p.keys().nth(usize::from(i) % n.max(1)).copied())
+        let proc = m.process(pid.as_u32());
+        // Most processes have no absent page: their present pages are all, without a copy.
+        let merged: Option<BTreeMap<u32, Perm>> = proc.filter(|p| !p.absent.is_empty()).map(|p| {
+            p.pages.iter().map(|(&v, pg)| (v, pg.perm)).chain(p.absent.iter().map(|(&v, a)| (v, a.perm))).collect()
+        });
+        let present = proc.map(|p| &p.pages);
+        let len = merged.as_ref().map_or(present.map_or(0, |p| p.len()), BTreeMap::len);
+        let keys = || -> Box<dyn Iterator<Item = u32> + '_> {
+            match &merged {
+                Some(all) => Box::new(all.keys().copied()),
+                None => Box::new(present.into_iter().flat_map(|p| p.keys().copied())),
+            }
         };
+        let nth = |i: u16| keys().nth(usize::from(i) % len.max(1));
         match self {
             PageSel::Mapped(i) => nth(i).unwrap_or(u32::from(i)),
             PageSel::Writable(i) => {
-                let writable: Vec<u32> = pages
-                    .map(|p| p.iter().filter(|(_, pg)| pg.perm.contains(Perm::WRITE)).map(|(&v, _)| v).collect())
-                    .unwrap_or_default();
+                let writable: Vec<u32> = match &merged {
+                    Some(all) => all.iter().filter(|(_, p)| p.contains(Perm::WRITE)).map(|(&v, _)| v).collect(),
+                    None => present
+                        .map(|p| p.iter().filter(|(_, pg)| pg.perm.contains(Perm::WRITE)).map(|(&v, _)| v).collect())
+                        .unwrap_or_default(),
+                };
                 match writable.len() {
                     0 => nth(i).unwrap_or(u32::from(i)),
                     n => writable[usize::from(i) % n],
@@ -387,13 +402,12 @@ impl PageSel {
                 // The n-th unmapped VPN, counted past the mapped ones below it: a walk of the
                 // mapped pages, not of the address space (a general machine has billions).
                 let vpn_count = (m.address_space_size() / PAGE).min(u64::from(u32::MAX));
-                let mapped = pages.map_or(0, |p| p.len() as u64);
-                let free = vpn_count.saturating_sub(mapped);
+                let free = vpn_count.saturating_sub(len as u64);
                 if free == 0 {
                     return u32::from(i);
                 }
                 let mut v = u64::from(i) % free;
-                for &m in pages.into_iter().flat_map(|p| p.keys()) {
+                for m in keys() {
                     if u64::from(m) <= v {
                         v += 1;
                     } else {

@@ -334,12 +334,138 @@ fn a_reset_machine_runs_as_a_fresh_one() {
         let mut k = Kernel::new(profile.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
         model::run_on(&mut k, &first, RunOptions::default()).map_err(fail)?;
         k.reset();
-        let reused = model::run_on(&mut k, &second, RunOptions { full_compare_every: 1 }).map_err(fail)?;
-        let fresh = model::run_with(profile, &second, RunOptions { full_compare_every: 1 }).map_err(fail)?;
+        let reused = model::run_on(&mut k, &second, RunOptions { full_compare_every: 1, ..RunOptions::default() })
+            .map_err(fail)?;
+        let fresh = model::run_with(profile, &second, RunOptions { full_compare_every: 1, ..RunOptions::default() })
+            .map_err(fail)?;
         prop_assert_eq!(reused, fresh);
         Ok(())
     });
     if let Err(e) = result {
         panic!("a_reset_machine_runs_as_a_fresh_one: {e}");
     }
+}
+
+/// An op for demand paging: mostly accesses to the pages a live process has (present, lazy or
+/// swapped), small creates and allocations, forks; few bogus targets, so that processes live
+/// long enough to page.
+fn demand_op() -> BoxedStrategy<Op> {
+    let pid = || prop_oneof![12 => any::<u8>().prop_map(PidSel::Live), 1 => (0u32..8).prop_map(PidSel::Raw)];
+    let page = || {
+        prop_oneof![
+            8 => any::<u16>().prop_map(PageSel::Mapped),
+            4 => any::<u16>().prop_map(PageSel::Writable),
+            1 => (any::<u16>(), -2i8..=2).prop_map(|(index, delta)| PageSel::Near { index, delta }),
+        ]
+    };
+    let addr = move || (page(), any::<u16>()).prop_map(|(page, offset)| AddrSel::In { page, offset });
+    let small = || 0u8..=2;
+    let create = (small(), small(), 0u8..=4, 0u8..=2, 0u16..9000, any::<u8>())
+        .prop_map(|(c, r, w, s, len, seed)| Op::Create { pages: [c, r, w, s], tweak: 0, data_len: len, seed });
+    let count = prop_oneof![6 => 1u16..=4, 1 => 5u16..=12];
+    let perm = prop_oneof![6 => Just(3u8), 2 => Just(1u8), 1 => 0u8..8];
+    let allocate = (pid(), any::<u16>(), count.clone(), perm.clone()).prop_map(|(pid, i, count, perm)| Op::Allocate {
+        pid,
+        at: PageSel::Unmapped(i),
+        count,
+        perm,
+        misalign: 0,
+    });
+    let deallocate =
+        (pid(), page(), 1u16..=3).prop_map(|(pid, at, count)| Op::Deallocate { pid, at, count, misalign: 0 });
+    prop_oneof![
+        3 => create,
+        1 => pid().prop_map(|pid| Op::Exit { pid }),
+        3 => (pid(), proptest::option::of(policy())).prop_map(|(pid, policy)| Op::Fork { pid, policy }),
+        4 => allocate,
+        2 => deallocate,
+        10 => (pid(), addr()).prop_map(|(pid, addr)| Op::Read { pid, addr }),
+        10 => (pid(), addr(), any::<u8>()).prop_map(|(pid, addr, byte)| Op::Write { pid, addr, byte }),
+        1 => (pid(), any::<u16>(), perm).prop_map(|(pid, i, perm)| Op::MapPage { pid, vpn: PageSel::Unmapped(i), perm }),
+        1 => (pid(), page()).prop_map(|(pid, vpn)| Op::UnmapPage { pid, vpn }),
+        8 => (pid(), page(), any::<bool>()).prop_map(|(pid, vpn, write)| Op::Touch { pid, vpn, write }),
+    ]
+    .boxed()
+}
+
+/// Every policy the kernel runs on a live machine (all but `opt`, which needs the whole
+/// reference string in advance), `sfifo` at a few sizes.
+fn demand_policy() -> impl Strategy<Value = policy::Spec> {
+    use policy::Spec;
+    let sfifo = prop_oneof![Just(0u8), Just(25), Just(50), Just(100)].prop_map(Spec::SegmentedFifo);
+    let named = proptest::sample::select(
+        Spec::ALL.iter().copied().filter(|s| !matches!(s, Spec::Opt | Spec::SegmentedFifo(_))).collect::<Vec<_>>(),
+    );
+    prop_oneof![12 => named, 2 => sfifo]
+}
+
+/// Demand paging on a small general machine: `x86-32` (every page readable) or `sv32`
+/// (RISC-V's readable leaves) on 64 frames, either fork policy, 1 to 6 frames of memory for
+/// pages, 1 to 24 swap slots, lazy or not, a policy with small parameters.
+fn demand_setup() -> impl Strategy<Value = (Profile, model::DemandSetup)> {
+    let preset = prop_oneof![Just(Preset::X86_32), Just(Preset::Sv32)];
+    let options = (1u64..=4, 0u64..=6, any::<u64>()).prop_map(|(period, tau, seed)| policy::Options {
+        period,
+        tau,
+        seed,
+        ..policy::Options::default()
+    });
+    (preset, any::<bool>(), 1u32..=6, 1u32..=24, any::<bool>(), demand_policy(), options).prop_map(
+        |(preset, cow, frames, swap_slots, lazy, spec, options)| {
+            let format = Format::general(preset.format()).expect("the 32-bit presets have software bits");
+            let mut p = Profile::machine("demand", format, 64 * 4096).expect("a valid machine");
+            if cow {
+                p.fork_policy = ForkPolicy::CopyOnWrite;
+            }
+            let config = kernel::DemandConfig { frames, swap_slots, lazy };
+            (p, model::DemandSetup { config, spec, options })
+        },
+    )
+}
+
+/// Demand paging in lock step: random sequences of creates, forks (either fork policy is
+/// set; demand paging shares copy-on-write), reads, writes, frees, exits, lazy and eager
+/// allocations, on a handful of frames and swap slots, under every policy. After every op the
+/// harness compares the outcome, the pages an op touched (present: frame, flags, bytes;
+/// absent: lazy or the slot, flags), the swap slots' users, the policy's hand and the paging
+/// counts of the machine and the processes.
+#[test]
+fn lockstep_demand_paging() {
+    let config = Config {
+        source_file: Some(file!()),
+        test_name: Some("lockstep_demand_paging"),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/lockstep_demand_paging.txt",
+        ))),
+        ..Config::default()
+    };
+    // Half the usual cases unless PROPTEST_CASES asks: every op here scans every page.
+    let config = if std::env::var_os("PROPTEST_CASES").is_none() {
+        Config { cases: config.cases / 2, ..config }
+    } else {
+        config
+    };
+    let cases = config.cases;
+    let mut runner = TestRunner::new(config);
+    let total = RefCell::new(RunReport::default());
+    let strategy = (demand_setup(), proptest::collection::vec(demand_op(), 0..=MAX_STEPS));
+    let result = runner.run(&strategy, |((profile, setup), ops)| {
+        let options = RunOptions { demand: Some(setup), ..RunOptions::default() };
+        let report = model::run_with(profile, &ops, options).map_err(|m| TestCaseError::fail(m.to_string()))?;
+        total.borrow_mut().merge(&report);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("lockstep_demand_paging: {e}");
+    }
+    let r = total.into_inner();
+    eprintln!("lockstep_demand_paging: {cases} cases, {r:?}");
+    expect(cases, "minor faults", r.minor_faults > 0);
+    expect(cases, "major faults", r.major_faults > 0);
+    expect(cases, "clean evictions", r.clean_evictions > 0);
+    expect(cases, "dirty evictions", r.dirty_evictions > 0);
+    expect(cases, "swap full", r.swap_full > 0);
+    expect(cases, "forks", r.forks > 0);
+    expect(cases, "copy-on-write copies", r.cow_copies > 0);
+    expect(cases, "kills", r.kills > 0);
 }

@@ -22,17 +22,28 @@ impl Model {
         if let Some(page) = p.pages.get(&v) {
             return Err(MapPageError::AlreadyMapped { vpn, frame: Pfn::new(page.frame) });
         }
-        if self.user_free.is_empty() {
+        if p.absent.contains_key(&v) {
+            return Err(MapPageError::Absent { vpn });
+        }
+        // Demand paging makes room by evicting: the table frames are what can run out.
+        let demand = self.demand.is_some();
+        if !demand && self.user_free.is_empty() {
             return Err(MapPageError::OutOfMemory { pool: PoolKind::User });
         }
         if self.new_tables(p, std::iter::once(v)).len() > self.kernel_free.len() {
             return Err(MapPageError::OutOfMemory { pool: PoolKind::Kernel });
+        }
+        if demand {
+            self.room_for(1)?;
+            let r = self.reference(id, v);
+            self.make_room(id, r)?;
         }
         let frame = self.take_frame().unwrap_or_default();
         let mut p = self.procs.remove(&id).unwrap_or_default();
         p.pages.insert(v, PageModel::new(frame, self.effective(perm)));
         self.add_tables(&mut p, v);
         self.procs.insert(id, p);
+        self.demand_allocated(id, v, frame);
         self.counters.pages_allocated += 1;
         self.touched_pages.push((id, v));
         Ok(Pfn::new(frame))
@@ -58,11 +69,12 @@ impl Model {
     /// As the kernel's.
     pub fn touch(&mut self, pid: Pid, vpn: Vpn, access: Access) -> Result<Pfn, AccessError> {
         let addr = u64::from(vpn.as_u32()) * PAGE;
-        let frame = match access {
+        let (frame, reached) = match access {
             Access::Read => self.read_frame(pid, addr)?,
             Access::Write => self.write_frame(pid, addr)?,
         };
         self.record(pid.as_u32(), vpn.as_u32(), access == Access::Write);
+        self.demand_reference(pid.as_u32(), vpn.as_u32(), frame, reached);
         self.touched_pages.push((pid.as_u32(), vpn.as_u32()));
         Ok(Pfn::new(frame))
     }

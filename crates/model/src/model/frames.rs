@@ -14,11 +14,14 @@ pub(super) struct Frame {
     /// `None` while the frame is all zero: most frames never get a non-zero byte, and a real
     /// 32,768-frame machine would otherwise cost 128 MiB per model.
     pub(super) bytes: Option<Box<FrameBytes>>,
+    /// Demand paging: the swap slot whose bytes it holds unmodified since it was read back
+    /// (the swap cache), if any.
+    pub(super) link: Option<u32>,
 }
 
 impl Frame {
     pub(super) fn fresh() -> Self {
-        Frame { refs: 1, bytes: None }
+        Frame { refs: 1, bytes: None, link: None }
     }
 
     pub(super) fn bytes_mut(&mut self) -> &mut FrameBytes {

@@ -3,7 +3,18 @@
 
 use kernel::{AccessError, AllocateError, FaultReason, NoSuchProcess, Perm, Pid, PoolKind, VirtAddr};
 
-use super::{Model, PAGE, PageModel};
+use super::demand::Reached;
+use super::{AbsentPage, Model, PAGE, PageModel};
+
+/// What an address of a live process reaches.
+pub(super) enum Reach {
+    /// A present page.
+    Present(PageModel),
+    /// An allocated page without a frame (demand paging).
+    Absent,
+    /// Nothing allocated.
+    Unallocated,
+}
 
 impl Model {
     /// The VPNs of a range operation, after the checks both range operations share.
@@ -39,7 +50,8 @@ impl Model {
         let vpns = self.range(pid, addr, count)?;
         let id = pid.as_u32();
         let p = &self.procs[&id];
-        if let Some(v) = vpns.clone().find(|&v| p.pages.contains_key(&(v as u32))) {
+        if let Some(v) = vpns.clone().find(|&v| p.pages.contains_key(&(v as u32)) || p.absent.contains_key(&(v as u32)))
+        {
             return Err(self.fault(id, v * PAGE, FaultReason::AlreadyAllocated).into());
         }
         let new_tables = self.new_tables(p, vpns.clone().map(|v| v as u32)).len() as u32;
@@ -48,18 +60,40 @@ impl Model {
             let needed = new_tables;
             return Err(AllocateError::OutOfMemory { pool: PoolKind::Kernel, needed, free: kernel_free });
         }
+        // Demand paging makes room by evicting instead of needing free frames.
+        let lazy = self.demand_config().map(|c| c.lazy);
         let free = self.user_free.len() as u32;
-        if free < count {
+        if lazy.is_none() && free < count {
             return Err(AllocateError::OutOfMemory { pool: PoolKind::User, needed: count, free });
         }
-        let mut p = self.procs.remove(&id).unwrap_or_default();
-        for v in vpns {
-            let frame = self.take_frame().unwrap_or_default();
-            p.pages.insert(v as u32, PageModel::new(frame, self.effective(perm)));
-            self.add_tables(&mut p, v as u32);
-            self.touched_pages.push((id, v as u32));
+        if lazy == Some(false) {
+            self.room_for(count)?;
         }
-        self.procs.insert(id, p);
+        let perm = self.effective(perm);
+        for v in vpns {
+            let v = v as u32;
+            match lazy {
+                Some(true) => {
+                    if let Some(p) = self.procs.get_mut(&id) {
+                        p.absent.insert(v, AbsentPage { slot: None, perm, cow: false });
+                    }
+                }
+                _ => {
+                    // The process's own earlier pages may be evicted to make room.
+                    let r = self.reference(id, v);
+                    self.make_room(id, r)?;
+                    let frame = self.take_frame().unwrap_or_default();
+                    if let Some(p) = self.procs.get_mut(&id) {
+                        p.pages.insert(v, PageModel::new(frame, perm));
+                    }
+                    self.demand_allocated(id, v, frame);
+                }
+            }
+            let mut p = self.procs.remove(&id).unwrap_or_default();
+            self.add_tables(&mut p, v);
+            self.procs.insert(id, p);
+            self.touched_pages.push((id, v));
+        }
         self.counters.pages_allocated += u64::from(count);
         Ok(())
     }
@@ -72,12 +106,17 @@ impl Model {
         let vpns = self.range(pid, addr, count)?;
         let id = pid.as_u32();
         let p = &self.procs[&id];
-        if let Some(v) = vpns.clone().find(|&v| !p.pages.contains_key(&(v as u32))) {
+        if let Some(v) =
+            vpns.clone().find(|&v| !p.pages.contains_key(&(v as u32)) && !p.absent.contains_key(&(v as u32)))
+        {
             return Err(self.fault(id, v * PAGE, FaultReason::NotAllocated).into());
         }
         for v in vpns {
             if let Some(page) = self.procs.get_mut(&id).and_then(|p| p.pages.remove(&(v as u32))) {
                 self.unref(page.frame);
+            }
+            if let Some(a) = self.procs.get_mut(&id).and_then(|p| p.absent.remove(&(v as u32))) {
+                self.drop_absent(a);
             }
             self.touched_pages.push((id, v as u32));
         }
@@ -86,46 +125,68 @@ impl Model {
     }
 
     /// The page an access of `addr` by `pid` reaches, or why none does.
-    pub(super) fn locate(&self, pid: Pid, addr: u64) -> Result<Option<PageModel>, Option<NoSuchProcess>> {
+    pub(super) fn locate(&self, pid: Pid, addr: u64) -> Result<Reach, Option<NoSuchProcess>> {
         let p = self.procs.get(&pid.as_u32()).ok_or(Some(NoSuchProcess { pid }))?;
         let vpn = addr / PAGE;
         if vpn >= u64::from(self.vpn_count()) {
             return Err(None);
         }
-        Ok(p.pages.get(&(vpn as u32)).copied())
+        let vpn = vpn as u32;
+        Ok(match (p.pages.get(&vpn), p.absent.contains_key(&vpn)) {
+            (Some(page), _) => Reach::Present(*page),
+            (None, true) => Reach::Absent,
+            (None, false) => Reach::Unallocated,
+        })
     }
 
-    /// The frame a read of `addr` reads, or the fault.
-    pub(super) fn read_frame(&mut self, pid: Pid, addr: u64) -> Result<u32, AccessError> {
+    /// The frame a read of `addr` reads, and how it was reached, or the fault.
+    pub(super) fn read_frame(&mut self, pid: Pid, addr: u64) -> Result<(u32, Reached), AccessError> {
         let reason = match self.locate(pid, addr) {
             Err(Some(e)) => return Err(e.into()),
             Err(None) => FaultReason::OutOfRange,
-            Ok(None) => FaultReason::ReadUnmapped,
-            Ok(Some(page)) if page.perm.contains(Perm::READ) => return Ok(page.frame),
-            Ok(Some(_)) => FaultReason::NotReadable,
+            Ok(Reach::Unallocated) => FaultReason::ReadUnmapped,
+            Ok(Reach::Absent) => return self.demand_fault(pid.as_u32(), addr, false),
+            Ok(Reach::Present(page)) if page.perm.contains(Perm::READ) => return Ok((page.frame, Reached::Hit)),
+            Ok(Reach::Present(_)) => FaultReason::NotReadable,
         };
         Err(self.fault(pid.as_u32(), addr, reason).into())
     }
 
-    /// The frame a write of `addr` writes, after copy-on-write, or the fault.
-    pub(super) fn write_frame(&mut self, pid: Pid, addr: u64) -> Result<u32, AccessError> {
+    /// The frame a write of `addr` writes, after copy-on-write, and how it was reached, or the
+    /// fault.
+    pub(super) fn write_frame(&mut self, pid: Pid, addr: u64) -> Result<(u32, Reached), AccessError> {
         let reason = match self.locate(pid, addr) {
             Err(Some(e)) => return Err(e.into()),
             Err(None) => FaultReason::OutOfRange,
-            Ok(None) => FaultReason::WriteUnmapped,
-            Ok(Some(page)) if page.perm.contains(Perm::WRITE) && !page.cow => return Ok(page.frame),
-            Ok(Some(page)) if page.perm.contains(Perm::WRITE) => return self.copy_on_write(pid, addr, page),
-            Ok(Some(_)) => FaultReason::NotWritable,
+            Ok(Reach::Unallocated) => FaultReason::WriteUnmapped,
+            Ok(Reach::Absent) => return self.demand_fault(pid.as_u32(), addr, true),
+            Ok(Reach::Present(page)) if page.perm.contains(Perm::WRITE) && !page.cow => {
+                return Ok((page.frame, Reached::Hit));
+            }
+            Ok(Reach::Present(page)) if page.perm.contains(Perm::WRITE) => return self.copy_on_write(pid, addr, page),
+            Ok(Reach::Present(_)) => FaultReason::NotWritable,
         };
         Err(self.fault(pid.as_u32(), addr, reason).into())
     }
 
     /// A write to a page write-protected by sharing: copy it into the lowest free frame if
-    /// someone else still maps the frame, else make it writable again in place.
-    pub(super) fn copy_on_write(&mut self, pid: Pid, addr: u64, page: PageModel) -> Result<u32, AccessError> {
+    /// someone else still maps the frame (or, under demand paging, entries still name the swap
+    /// slot it caches), else make it writable again in place.
+    pub(super) fn copy_on_write(
+        &mut self,
+        pid: Pid,
+        addr: u64,
+        page: PageModel,
+    ) -> Result<(u32, Reached), AccessError> {
         let id = pid.as_u32();
         let vpn = (addr / PAGE) as u32;
-        let shared = self.frames.get(&page.frame).is_some_and(|f| f.refs > 1);
+        let shared = self.must_copy(page.frame);
+        if shared && self.demand_full() {
+            // Room first; the eviction may take this very page, whose write then faults it in.
+            let r = self.reference(id, vpn);
+            self.make_room(id, r)?;
+            return self.write_frame(pid, addr);
+        }
         let frame = if shared {
             let Some(new) = self.take_frame() else {
                 return Err(AccessError::OutOfMemory { pid, addr: VirtAddr::new(addr) });
@@ -147,7 +208,7 @@ impl Model {
         self.counters.cow_faults += 1;
         self.counters.cow_copies += u64::from(shared);
         self.touched_pages.push((id, vpn));
-        Ok(frame)
+        Ok((frame, if shared { Reached::Copied } else { Reached::Hit }))
     }
 
     /// `read_mem`.
@@ -156,8 +217,9 @@ impl Model {
     /// As the kernel's.
     pub fn read_mem(&mut self, pid: Pid, addr: VirtAddr) -> Result<u8, AccessError> {
         let a = addr.as_u64();
-        let frame = self.read_frame(pid, a)?;
+        let (frame, reached) = self.read_frame(pid, a)?;
         self.record(pid.as_u32(), (a / PAGE) as u32, false);
+        self.demand_reference(pid.as_u32(), (a / PAGE) as u32, frame, reached);
         self.touched_pages.push((pid.as_u32(), (a / PAGE) as u32));
         Ok(self.frame_bytes(frame).map_or(0, |b| b[(a % PAGE) as usize]))
     }
@@ -168,8 +230,9 @@ impl Model {
     /// As the kernel's.
     pub fn write_mem(&mut self, pid: Pid, addr: VirtAddr, byte: u8) -> Result<(), AccessError> {
         let a = addr.as_u64();
-        let frame = self.write_frame(pid, a)?;
+        let (frame, reached) = self.write_frame(pid, a)?;
         self.record(pid.as_u32(), (a / PAGE) as u32, true);
+        self.demand_reference(pid.as_u32(), (a / PAGE) as u32, frame, reached);
         if let Some(f) = self.frames.get_mut(&frame) {
             f.bytes_mut()[(a % PAGE) as usize] = byte;
         }

@@ -15,22 +15,27 @@
 //! The model is split by concern: `frames` (free frames and frame contents), `tables` (the
 //! tables a process's pages need, and a general machine's entry rules), `processes`
 //! (`create_ps`, `exit_ps`, fork), `memory` (page ranges, byte accesses, copy-on-write) and
-//! `ajou` (the one-page commands and `switch`).
+//! `ajou` (the one-page commands and `switch`); under demand paging, `demand` (the swap area,
+//! absent pages, faults and evictions) and `victims` (the replacement policies, restated).
 
 mod ajou;
+mod demand;
 mod frames;
 mod memory;
 mod processes;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod victims;
 
 use std::collections::BTreeMap;
 
 use kernel::{
-    Counters, Fault, FaultAction, FaultReason, ForkPolicy, MachineStats, PAGE_SIZE, Perm, Pid, ProcessStats, Profile,
-    PteFlags, SegmentSizes, VirtAddr,
+    Counters, Fault, FaultAction, FaultReason, ForkPolicy, MachineStats, PAGE_SIZE, PagingStats, Perm, Pid,
+    ProcessStats, Profile, PteFlags, SegmentSizes, VirtAddr,
 };
+
+pub use demand::AbsentPage;
 
 use frames::{Frame, FreeFrames};
 use tables::Rules;
@@ -80,8 +85,10 @@ impl PageModel {
 /// One process of the model.
 #[derive(Debug, Clone, Default)]
 pub struct ProcModel {
-    /// Its mapped pages by VPN.
+    /// Its present pages by VPN.
     pub pages: BTreeMap<u32, PageModel>,
+    /// Demand paging: its allocated pages that are not present (lazy or swapped), by VPN.
+    pub absent: BTreeMap<u32, AbsentPage>,
     /// The frame of its root table (the only table of a single-level format).
     pub root: u32,
     /// Its tables below the root, with their frames, by (level, the VPN bits above that
@@ -95,6 +102,7 @@ pub struct ProcModel {
     pub parent: Option<u32>,
     cow_faults: u64,
     cow_copies: u64,
+    paging: PagingStats,
 }
 
 /// The whole machine, restated.
@@ -115,6 +123,8 @@ pub struct Model {
     level_bits: Vec<u8>,
     /// What the machine's entries say beyond the course bits: see [`Rules`].
     rules: Rules,
+    /// Demand paging, if on.
+    demand: Option<Box<demand::Demand>>,
 }
 
 impl Model {
@@ -137,6 +147,7 @@ impl Model {
             touched_procs: Vec::new(),
             level_bits: Vec::new(),
             rules: Rules::default(),
+            demand: None,
         };
         (m.level_bits, m.rules) = tables::shape(profile);
         if profile.boot_process
@@ -220,7 +231,7 @@ impl Model {
         MachineStats {
             counters: self.counters,
             live_processes: self.procs.len(),
-            pages_mapped: self.procs.values().map(|p| p.pages.len() as u64).sum(),
+            pages_mapped: self.procs.values().map(|p| (p.pages.len() + p.absent.len()) as u64).sum(),
             frames_shared: self.frames.values().filter(|f| f.refs > 1).count() as u32,
             user_frames_free: self.user_free.len() as u32,
             user_frames: self.profile.memory.user.end.saturating_sub(self.profile.memory.user.start),
@@ -235,7 +246,7 @@ impl Model {
         Some(ProcessStats {
             pid: Pid::new(pid),
             parent: p.parent.map(Pid::new),
-            pages_mapped: p.pages.len() as u32,
+            pages_mapped: (p.pages.len() + p.absent.len()) as u32,
             pages_shared: p.pages.values().filter(|pg| self.frames.get(&pg.frame).is_some_and(|f| f.refs > 1)).count()
                 as u32,
             table_frames: self.table_frames(p),
@@ -276,6 +287,7 @@ impl Model {
             if f.refs == 0 {
                 self.frames.remove(&frame);
                 self.user_free.insert(frame);
+                self.demand_freed(frame);
             }
         }
     }
@@ -285,6 +297,9 @@ impl Model {
         let Some(p) = self.procs.remove(&pid) else { return false };
         for page in p.pages.values() {
             self.unref(page.frame);
+        }
+        for a in p.absent.values() {
+            self.drop_absent(*a);
         }
         self.kernel_free.insert(p.root);
         self.kernel_free.extend(p.tables.values().copied());

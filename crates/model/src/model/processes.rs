@@ -53,6 +53,10 @@ impl Model {
         if kernel_free < tables {
             return Err(CreateError::OutOfMemory { pool: PoolKind::Kernel, needed: tables, free: kernel_free });
         }
+        if self.demand.is_some() {
+            self.room_for(layout.len() as u32)?;
+            return Ok(self.create_demand(sizes, data, layout));
+        }
         let free = self.user_free.len() as u32;
         if free < layout.len() as u32 {
             return Err(CreateError::OutOfMemory { pool: PoolKind::User, needed: layout.len() as u32, free });
@@ -76,6 +80,32 @@ impl Model {
         self.counters.processes_created += 1;
         self.touched_procs.push(pid);
         Ok(Pid::new(pid))
+    }
+
+    /// `create_ps` under demand paging, after its checks: the process exists from the start,
+    /// so that making room for a later page may evict an earlier one, and each page gets its
+    /// data as soon as it is mapped.
+    fn create_demand(&mut self, sizes: SegmentSizes, data: &[u8], layout: Vec<(u32, Perm)>) -> Pid {
+        let pid = self.lowest_free_pid();
+        let root = self.kernel_free.pop_first().unwrap_or_default();
+        self.procs.insert(pid, ProcModel { root, segments: Some(sizes), ..ProcModel::default() });
+        self.counters.processes_created += 1;
+        self.touched_procs.push(pid);
+        for (vpn, perm) in layout {
+            let r = self.reference(pid, vpn);
+            // `room_for` said the swap can take every eviction.
+            let _ = self.make_room(pid, r);
+            let frame = self.take_frame().unwrap_or_default();
+            let mut p = self.procs.remove(&pid).unwrap_or_default();
+            p.pages.insert(vpn, PageModel::new(frame, self.effective(perm)));
+            self.add_tables(&mut p, vpn);
+            self.procs.insert(pid, p);
+            if let (Some(chunk), Some(f)) = (data.chunks(PAGE_SIZE).nth(vpn as usize), self.frames.get_mut(&frame)) {
+                f.bytes_mut()[..chunk.len()].copy_from_slice(chunk);
+            }
+            self.demand_allocated(pid, vpn, frame);
+        }
+        Pid::new(pid)
     }
 
     /// `exit_ps`.
@@ -117,7 +147,10 @@ impl Model {
             return Err(ForkError::TooManyProcesses { limit });
         }
         let tables = self.table_frames(p);
-        let user = match self.policy {
+        // Demand paging shares copy-on-write whatever the policy: a full memory has no frames
+        // for an eager copy.
+        let policy = if self.demand.is_some() { ForkPolicy::CopyOnWrite } else { self.policy };
+        let user = match policy {
             ForkPolicy::CopyOnWrite => 0,
             ForkPolicy::Eager => p.pages.len() as u32,
         };
@@ -141,7 +174,7 @@ impl Model {
             .collect();
         let mut c =
             ProcModel { root, tables, segments: parent_proc.segments, parent: Some(parent), ..ProcModel::default() };
-        match self.policy {
+        match policy {
             ForkPolicy::CopyOnWrite => {
                 // Both share every frame; a page writable in its own right is write-protected
                 // in both, a read-only page stays as it is.
@@ -154,6 +187,7 @@ impl Model {
                     }
                     c.pages.insert(vpn, *page);
                 }
+                self.fork_absent(&mut parent_proc, &mut c);
                 self.touched_procs.push(parent);
             }
             ForkPolicy::Eager => {

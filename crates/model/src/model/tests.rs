@@ -60,3 +60,82 @@ fn model_kills_return_everything() {
     assert_eq!(m.stats().kernel_frames_free, 18_432);
     assert_eq!(m.live(), 0);
 }
+
+/// A demand-paged x86-64 model: one process with 5 lazy pages from VPN 1.
+fn demand(frames: u32, spec: policy::Spec) -> (Model, Pid) {
+    let format = kernel::Format::general(kernel::Preset::X86_64.format()).unwrap();
+    let profile = Profile::machine("x86-64", format, 1 << 20).unwrap();
+    let config = kernel::DemandConfig { frames, swap_slots: 8, lazy: true };
+    let mut m = Model::with_demand(&profile, config, spec, &policy::Options::default()).unwrap();
+    let p = m.create_ps(SegmentSizes::default(), &[]).unwrap();
+    m.allocate_pages(p, VirtAddr::new(0x1000), 5, RW).unwrap();
+    (m, p)
+}
+
+/// Runs `refs` (`w` suffix: a write) through `pid`'s pages.
+fn refs(m: &mut Model, pid: Pid, refs: &str) {
+    for r in refs.split(',') {
+        let (page, write) = r.strip_suffix('w').map_or((r, false), |p| (p, true));
+        let access = if write { Access::Write } else { Access::Read };
+        m.touch(pid, Vpn::new(page.parse().unwrap()), access).unwrap();
+    }
+}
+
+/// `docs/demand-paging.md`'s worked examples, counted by hand there: Belady's string under
+/// FIFO (9 faults with 3 frames, 10 with 4) and LRU (10 faults: 5 minor, 5 major; 5 dirty and 2
+/// clean evictions).
+#[test]
+fn model_predicts_the_worked_examples() {
+    let belady = "1,2,3,4,1,2,5,1,2,3,4,5";
+    for (frames, faults) in [(3, 9), (4, 10)] {
+        let (mut m, p) = demand(frames, policy::Spec::Fifo);
+        refs(&mut m, p, belady);
+        assert_eq!(m.paging_stats().unwrap().faults, faults, "fifo, {frames} frames");
+    }
+    let (mut m, p) = demand(3, policy::Spec::Lru);
+    refs(&mut m, p, belady);
+    let s = m.paging_stats().unwrap();
+    assert_eq!((s.references, s.hits, s.faults, s.minor_faults, s.major_faults), (12, 2, 10, 5, 5));
+    assert_eq!((s.dirty_evictions, s.clean_evictions, s.disk_writes, s.disk_reads), (5, 2, 5, 5));
+    assert_eq!(m.process_paging_stats(p.as_u32()), Some(s));
+}
+
+/// One frame, FIFO: `1w,2,1,2,1` writes twice and evicts clean twice; `1w,2,1w,2,1` writes
+/// three times (page 1 was modified after coming back).
+#[test]
+fn model_writes_only_pages_without_a_current_copy() {
+    for (string, dirty, clean) in [("1w,2,1,2,1", 2, 2), ("1w,2,1w,2,1", 3, 1)] {
+        let (mut m, p) = demand(1, policy::Spec::Fifo);
+        refs(&mut m, p, string);
+        let s = m.paging_stats().unwrap();
+        assert_eq!(
+            (s.minor_faults, s.major_faults, s.dirty_evictions, s.clean_evictions),
+            (2, 3, dirty, clean),
+            "{string}"
+        );
+    }
+}
+
+/// The sharing example: a written page shared by fork is evicted to one slot with 2 users;
+/// the child reads it back (major), the parent then shares that frame (minor), the child's
+/// write copies it, and the parent still reads its own byte.
+#[test]
+fn model_shares_a_swapped_page_between_parent_and_child() {
+    let (mut m, p) = demand(2, policy::Spec::Fifo);
+    m.write_mem(p, VirtAddr::new(0x1000), 42).unwrap();
+    let c = m.fork_ps(p).unwrap();
+    refs(&mut m, p, "2,3"); // page 1's frame goes to swap
+    assert_eq!(m.swap_slot_users(0), Some(2));
+    assert!(m.process(c.as_u32()).unwrap().absent[&1].cow);
+    assert_eq!(m.read_mem(c, VirtAddr::new(0x1000)), Ok(42));
+    assert_eq!(m.swap_slot_users(0), Some(1));
+    assert_eq!(m.read_mem(p, VirtAddr::new(0x1000)), Ok(42));
+    let (pf, cf) = (m.process(p.as_u32()).unwrap().pages[&1].frame, m.process(c.as_u32()).unwrap().pages[&1].frame);
+    assert_eq!(pf, cf, "the parent shares the frame the child read back");
+    m.write_mem(c, VirtAddr::new(0x1000), 7).unwrap();
+    assert_eq!(m.read_mem(p, VirtAddr::new(0x1000)), Ok(42));
+    assert_eq!(m.read_mem(c, VirtAddr::new(0x1000)), Ok(7));
+    let (cs, ps) = (m.process_paging_stats(c.as_u32()).unwrap(), m.process_paging_stats(p.as_u32()).unwrap());
+    // The parent: pages 1, 2, 3 first touched, then page 1 shared from the swap cache.
+    assert_eq!((cs.major_faults, ps.minor_faults), (1, 4));
+}
