@@ -33,7 +33,9 @@ pub struct DemandArgs {
     #[arg(long, requires = "frames")]
     pub lazy: bool,
 
-    /// Replacement scope over several processes: global (one policy over every frame).
+    /// Replacement scope over several processes: global (one policy over every frame, the
+    /// default) or local (equal shares; a process at its share replaces its own pages with
+    /// its own policy).
     #[arg(long, value_name = "global|local", requires = "frames")]
     pub scope: Option<String>,
 
@@ -84,7 +86,7 @@ impl DemandArgs {
     /// Turns demand paging on in `shell`'s machine if `--frames` was given.
     ///
     /// # Errors
-    /// A course profile, an unknown or refused policy (opt), `--scope local`, bad numbers:
+    /// A course profile, an unknown or refused policy (opt), an unknown scope, bad numbers:
     /// one line saying which.
     pub fn apply(&self, shell: &mut Shell) -> anyhow::Result<()> {
         let Some(frames) = self.frames else { return Ok(()) };
@@ -94,11 +96,11 @@ impl DemandArgs {
                 "--policy opt: opt needs the whole reference string in advance, which a running machine does not have (use `vmsim replace`)"
             );
         }
-        match self.scope.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("global") => {}
-            Some("local") => bail!("--scope local is not supported: one policy replaces over every frame (global)"),
+        let local = match self.scope.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("global") => false,
+            Some("local") => true,
             Some(other) => bail!("--scope {other}: expected global or local"),
-        }
+        };
         let mut options = Options::default();
         if let Some(p) = self.period {
             options.period = p;
@@ -115,7 +117,13 @@ impl DemandArgs {
             Some(other) => bail!("--opt-ties {other}: expected lru or frame"),
         };
         let config = DemandConfig { frames, swap_slots: self.swap.unwrap_or(DEFAULT_SWAP_SLOTS), lazy: self.lazy };
-        shell.kernel_mut().enable_demand_paging(config, spec, &options).map_err(|e| {
+        let k = shell.kernel_mut();
+        let enabled = if local {
+            k.enable_local_demand_paging(config, spec, &options)
+        } else {
+            k.enable_demand_paging(config, spec, &options)
+        };
+        enabled.map_err(|e| {
             // Name the option the kernel refused.
             let flag = match e {
                 kernel::DemandError::Slots { .. } => "--swap",
@@ -156,9 +164,10 @@ impl Shell {
         let k = self.kernel();
         let (Some(c), Some(s)) = (k.demand_config(), k.paging_stats()) else { return Ok(()) };
         let lazy = if c.lazy { ", lazy" } else { "" };
+        let local = if k.demand_scope() == Some(kernel::Scope::Local) { ", local" } else { "" };
         writeln!(
             w,
-            "demand paging: {} frames, {} of {} swap slots in use{lazy}",
+            "demand paging: {} frames, {} of {} swap slots in use{lazy}{local}",
             c.frames,
             k.swap_slots_used(),
             c.swap_slots
@@ -193,7 +202,8 @@ mod tests {
     #[test]
     fn options_are_refused_with_their_reason() {
         refused("x86-64", "--frames 3 --policy opt", "whole reference string");
-        refused("x86-64", "--frames 3 --scope local", "--scope local is not supported");
+        refused("x86-64", "--frames 3 --scope nearby", "--scope nearby: expected global or local");
+        refused("x86-64", "--frames 3 --scope local --policy opt", "whole reference string");
         refused("x86-64", "--frames 3 --policy nope", "--policy");
         refused("x86-64", "--frames 0", "--frames: demand paging needs 1 to");
         refused("x86-64", "--frames 3 --swap 0", "--swap: a swap area on this machine has 1 to");
@@ -208,6 +218,10 @@ mod tests {
             .and_then(|d| d.apply(&mut sh))
             .unwrap();
         assert_eq!(sh.kernel().demand_config(), Some(DemandConfig { frames: 4, swap_slots: 32, lazy: true }));
+        assert_eq!(sh.kernel().demand_scope(), Some(kernel::Scope::Global));
+        let mut sh = shell("sv39");
+        DemandArgs::from_words("--frames 4 --scope LOCAL").and_then(|d| d.apply(&mut sh)).unwrap();
+        assert_eq!(sh.kernel().demand_scope(), Some(kernel::Scope::Local));
         let mut sh = shell("sv39");
         DemandArgs::from_words("").and_then(|d| d.apply(&mut sh)).unwrap();
         assert_eq!(sh.kernel().demand_config(), None);

@@ -249,7 +249,7 @@ impl Kernel {
         let old = e.frame();
         let flags = (e.flags() | PteFlags::WRITE) - PteFlags::COW;
         let copied = self.must_copy(old);
-        if copied && self.demand_full() {
+        if copied && self.needs_room(pid) {
             // Room first; the eviction may take this very page, whose write then faults it in.
             let r = self.reference(pid, vpn, true);
             self.make_room(pid, r)?;

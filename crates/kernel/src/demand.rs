@@ -58,6 +58,16 @@ pub struct DemandConfig {
     pub lazy: bool,
 }
 
+/// Which pages a fault may evict when a process needs a frame (`--scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Any resident page: one policy over every frame ([`Kernel::enable_demand_paging`]).
+    Global,
+    /// The process's own pages, within an equal share of the frames
+    /// ([`Kernel::enable_local_demand_paging`]).
+    Local,
+}
+
 /// Demand paging could not be set up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DemandError {
@@ -130,6 +140,8 @@ pub(crate) struct Demand {
     pub(crate) time: u64,
     pub(crate) stats: Stats,
     pub(crate) pending: Option<Pending>,
+    /// Local replacement's charges and per-process policies (`policy` then serves nothing).
+    pub(crate) local: Option<crate::local::Local>,
 }
 
 impl core::fmt::Debug for Demand {
@@ -153,7 +165,10 @@ impl Demand {
 
     /// The frame index left the machine: out of the policy, its slot copy forgotten.
     fn frame_freed(&mut self, i: usize) {
-        self.policy.remove(Frame(i));
+        match &mut self.local {
+            Some(local) => local.uncharge(i, false),
+            None => self.policy.remove(Frame(i)),
+        }
         self.rmap[i].clear();
         if let Some(slot) = self.link[i].take() {
             self.swap.set_cached(slot, None);
@@ -261,6 +276,31 @@ impl Kernel {
         self.enable_demand_paging_with(config, policy)
     }
 
+    /// Turns on demand paging with local replacement (`--scope local`): each live process
+    /// may hold an equal share of the frames, and a process at its share replaces among its
+    /// own pages with its own instance of the policy `spec` (the rules are in
+    /// `docs/demand-paging.md`, "Local replacement").
+    ///
+    /// # Errors
+    /// As [`Kernel::enable_demand_paging`].
+    pub fn enable_local_demand_paging(
+        &mut self,
+        config: DemandConfig,
+        spec: policy::Spec,
+        options: &policy::Options,
+    ) -> Result<(), DemandError> {
+        if spec == policy::Spec::Opt {
+            return Err(DemandError::NeedsFuture);
+        }
+        self.check_demand_config(config)?;
+        let local = crate::local::Local::new(spec, options, config.frames as usize)?;
+        self.enable_demand_paging(config, spec, options)?;
+        if let Some(d) = self.demand.as_deref_mut() {
+            d.local = Some(local);
+        }
+        Ok(())
+    }
+
     /// Turns on demand paging with a policy built by the caller for exactly `config.frames`
     /// frames (for `opt`: from the reference string, in [`page_id`]s, that will be run).
     ///
@@ -283,6 +323,7 @@ impl Kernel {
             time: 0,
             stats: Stats::default(),
             pending: None,
+            local: None,
         }));
         Ok(())
     }
@@ -305,6 +346,11 @@ impl Kernel {
             return Err(DemandError::Slots { slots: config.swap_slots, max });
         }
         Ok(())
+    }
+
+    /// The replacement scope, if demand paging is on.
+    pub fn demand_scope(&self) -> Option<Scope> {
+        self.demand.as_ref().map(|d| if d.local.is_some() { Scope::Local } else { Scope::Global })
     }
 
     /// The demand-paging configuration, if demand paging is on.
@@ -338,9 +384,14 @@ impl Kernel {
         self.demand.as_ref().map_or(0, |d| d.config.swap_slots - d.swap.free())
     }
 
-    /// The policy's clock hand, for the policies that have one.
+    /// The policy's clock hand, for the policies that have one (global replacement only: a
+    /// local one has a hand per process).
     pub fn policy_hand(&self) -> Option<usize> {
-        self.demand.as_ref()?.policy.hand().map(|f| f.0)
+        let d = self.demand.as_ref()?;
+        if d.local.is_some() {
+            return None;
+        }
+        d.policy.hand().map(|f| f.0)
     }
 
     /// The reference `pid` makes to `vpn` now, as the policy sees it.
@@ -364,6 +415,14 @@ impl Kernel {
             p.paging.references += 1;
             p.paging.hits += u64::from(hit);
         }
+        if self.is_local() {
+            let loaded = matches!(pending, Some(Pending::Loaded { fresh: true } | Pending::Copied));
+            self.local_reference(pid, vpn, i, loaded, write);
+            if let Some(d) = self.demand.as_deref_mut() {
+                d.time += 1;
+            }
+            return;
+        }
         with_policy!(self, |p, bits| {
             if let Some(i) = i {
                 match pending {
@@ -386,7 +445,11 @@ impl Kernel {
         let Some(i) = d.frame_index(frame) else { return };
         d.rmap[i].push((pid, vpn));
         if loaded {
-            with_policy!(self, |p, bits| p.insert(Frame(i), r, &mut bits));
+            if d.local.is_some() {
+                self.local_loaded(pid, vpn, i);
+            } else {
+                with_policy!(self, |p, bits| p.insert(Frame(i), r, &mut bits));
+            }
         }
     }
 
@@ -411,6 +474,8 @@ impl Kernel {
         }
         if freed {
             d.frame_freed(i);
+        } else {
+            self.local_unmapped(pid, i);
         }
     }
 
@@ -451,6 +516,9 @@ impl Kernel {
         if let Some(d) = self.demand.as_deref_mut() {
             for (_, a) in absent {
                 d.drop_absent(a);
+            }
+            if let Some(local) = &mut d.local {
+                local.forget(pid);
             }
         }
     }
@@ -537,7 +605,7 @@ impl Kernel {
                 }
             }
         }
-        Ok(())
+        self.check_local()
     }
 }
 

@@ -17,8 +17,21 @@ impl Kernel {
         self.demand.as_ref().is_some_and(|d| self.mem.user.len() - self.mem.user.free_count() >= d.config.frames)
     }
 
-    /// Evictions until one frame is free for `pid`'s reference `r`.
+    /// Whether `pid` must evict a page before it takes a frame: memory is full, or (local
+    /// replacement) `pid` holds its share.
+    pub(crate) fn needs_room(&self, pid: Pid) -> bool {
+        if self.is_local() { self.local_donor(pid).is_some() } else { self.demand_full() }
+    }
+
+    /// Evictions until one frame is free for `pid`'s reference `r` (local replacement: until
+    /// `pid` may take one).
     pub(crate) fn make_room(&mut self, pid: Pid, r: Ref) -> Result<(), SwapFull> {
+        if self.is_local() {
+            if self.needs_room(pid) {
+                self.evict_one(pid, r)?;
+            }
+            return Ok(());
+        }
         while self.demand_full() {
             self.evict_one(pid, r)?;
         }
@@ -30,7 +43,11 @@ impl Kernel {
     pub(crate) fn room_for(&self, count: u32) -> Result<(), SwapFull> {
         let Some(d) = self.demand.as_deref() else { return Ok(()) };
         let resident = self.mem.user.len() - self.mem.user.free_count();
-        let evictions = count.saturating_sub(d.config.frames.saturating_sub(resident));
+        // Under local replacement each page may evict one, free frames or not.
+        let evictions = match d.local {
+            Some(_) => count,
+            None => count.saturating_sub(d.config.frames.saturating_sub(resident)),
+        };
         if evictions > d.swap.free() {
             return Err(SwapFull { slots: d.config.swap_slots });
         }
@@ -43,7 +60,15 @@ impl Kernel {
         if d.swap.free() == 0 {
             return Err(SwapFull { slots: d.config.swap_slots });
         }
-        let Some(victim) = with_policy!(self, |p, bits| p.victim(r, &mut bits)) else { return Ok(()) };
+        let victim = if self.is_local() {
+            // The process that gives a frame up, and its own policy's choice.
+            let Some(donor) = self.local_donor(cause) else { return Ok(()) };
+            let Some(i) = self.local_victim(donor, r.page, r.write) else { return Ok(()) };
+            Frame(i)
+        } else {
+            let Some(victim) = with_policy!(self, |p, bits| p.victim(r, &mut bits)) else { return Ok(()) };
+            victim
+        };
         let Some(d) = self.demand.as_deref() else { return Ok(()) };
         // A policy must name an occupied frame; should one not, the lowest occupied frame
         // keeps the machine going rather than panicking.
@@ -70,7 +95,10 @@ impl Kernel {
                 d.swap.write(slot, bytes);
             }
         }
-        d.policy.evict(Frame(i));
+        match &mut d.local {
+            Some(local) => local.uncharge(i, true),
+            None => d.policy.evict(Frame(i)),
+        }
         d.link[i] = None;
         let entries = std::mem::take(&mut d.rmap[i]);
         d.swap.add_users(slot, entries.len() as u32);

@@ -47,6 +47,7 @@ mod demand;
 mod error;
 mod evict;
 mod fork;
+mod local;
 mod machine;
 mod page_in;
 mod pages;
@@ -59,7 +60,7 @@ mod tlb;
 pub use access::Access;
 pub use check::InvariantError;
 pub use create::SegmentSizes;
-pub use demand::{DemandConfig, DemandError, page_id};
+pub use demand::{DemandConfig, DemandError, Scope, page_id};
 pub use error::{
     AccessError, AllocateError, CreateError, ExitError, Fault, FaultReason, ForkError, MapPageError, NoSuchProcess,
     SwapFull, UnmapPageError,

@@ -41,7 +41,7 @@ impl Kernel {
             AbsentKind::Lazy => None,
         };
         // A read of a cached page shares its frame; everything else needs a frame.
-        if (write || cached(self).is_none()) && self.demand_full() {
+        if (write || cached(self).is_none()) && self.needs_room(pid) {
             self.evict_one(pid, r)?;
         }
         let cached = cached(self);

@@ -69,6 +69,13 @@ pub trait FrameBits {
     fn clear_referenced(&mut self, frame: Frame);
     /// M: the page was written since it was loaded.
     fn modified(&self, frame: Frame) -> bool;
+    /// Whether `frame` holds a page. The driver and a kernel replacing globally ask a policy
+    /// for a victim only when every frame does (this default); a view of one process's frames
+    /// under local replacement has holes (frames it gave up), which the policies that scan
+    /// frames by index (clock, second, nru, wsclock, random) pass over.
+    fn resident(&self, _frame: Frame) -> bool {
+        true
+    }
 }
 
 /// What a policy keeps about a frame, for display.

@@ -39,10 +39,16 @@ impl Policy for Clock {
     }
     #[inline]
     fn victim(&mut self, _: Ref, bits: &mut dyn FrameBits) -> Frame {
+        // The hand goes round the frames the view has: all n, or (one process's frames under
+        // local replacement) fewer, with holes passed over.
+        let n = self.frames.min(bits.frames()).max(1);
         // At most one full turn clears every R; the second turn then stops.
-        for _ in 0..=self.frames {
-            let f = Frame(self.hand);
-            self.hand = (self.hand + 1) % self.frames.max(1);
+        for _ in 0..=2 * n {
+            let f = Frame(self.hand % n);
+            self.hand = (f.0 + 1) % n;
+            if !bits.resident(f) {
+                continue;
+            }
             if bits.referenced(f) {
                 bits.clear_referenced(f);
             } else {

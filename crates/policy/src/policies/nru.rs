@@ -24,8 +24,9 @@ impl Policy for Nru {
     fn hit(&mut self, _: Frame, _: Ref, _: &mut dyn FrameBits) {}
     fn insert(&mut self, _: Frame, _: Ref, _: &mut dyn FrameBits) {}
     fn victim(&mut self, _: Ref, bits: &mut dyn FrameBits) -> Frame {
-        (0..self.frames)
+        (0..self.frames.min(bits.frames()))
             .map(Frame)
+            .filter(|&f| bits.resident(f))
             .min_by_key(|&f| (2 * u8::from(bits.referenced(f)) + u8::from(bits.modified(f)), f.0))
             .unwrap_or(Frame(0))
     }

@@ -31,9 +31,12 @@ impl Random {
 impl Policy for Random {
     fn hit(&mut self, _: Frame, _: Ref, _: &mut dyn FrameBits) {}
     fn insert(&mut self, _: Frame, _: Ref, _: &mut dyn FrameBits) {}
-    fn victim(&mut self, _: Ref, _: &mut dyn FrameBits) -> Frame {
-        let n = self.frames.max(1) as u64;
-        Frame(usize::try_from(self.next() % n).unwrap_or(0))
+    fn victim(&mut self, _: Ref, bits: &mut dyn FrameBits) -> Frame {
+        let n = self.frames.min(bits.frames()).max(1);
+        let x = usize::try_from(self.next() % n as u64).unwrap_or(0);
+        // A hole (a frame one process gave up, under local replacement) passes the draw to
+        // the next frame that holds a page, wrapping; with every frame full it is `x`.
+        (0..n).map(|k| Frame((x + k) % n)).find(|&f| bits.resident(f)).unwrap_or(Frame(x))
     }
     fn evict(&mut self, _: Frame) {}
 }

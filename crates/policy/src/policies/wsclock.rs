@@ -36,12 +36,17 @@ impl Policy for WsClock {
         }
     }
     fn victim(&mut self, r: Ref, bits: &mut dyn FrameBits) -> Frame {
-        let n = self.last.len().max(1);
-        let start = self.hand;
+        // All n frames, or fewer with holes in a view of one process's frames (local
+        // replacement): a hole is passed over.
+        let n = self.last.len().min(bits.frames()).max(1);
+        let start = self.hand % n;
         let mut dirty_old = None;
         for _ in 0..n {
-            let f = Frame(self.hand);
-            self.hand = (self.hand + 1) % n;
+            let f = Frame(self.hand % n);
+            self.hand = (f.0 + 1) % n;
+            if !bits.resident(f) {
+                continue;
+            }
             if bits.referenced(f) {
                 bits.clear_referenced(f);
                 self.last[f.0] = r.time;
@@ -54,7 +59,13 @@ impl Policy for WsClock {
         }
         let f = dirty_old.unwrap_or_else(|| {
             // `min_by_key` keeps the first of equal keys: the first met from `start`.
-            Frame((0..n).map(|k| (start + k) % n).min_by_key(|&i| self.last[i]).unwrap_or(0))
+            Frame(
+                (0..n)
+                    .map(|k| (start + k) % n)
+                    .filter(|&i| bits.resident(Frame(i)))
+                    .min_by_key(|&i| self.last[i])
+                    .unwrap_or(0),
+            )
         });
         self.hand = (f.0 + 1) % n;
         f
