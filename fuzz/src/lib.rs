@@ -6,7 +6,8 @@
 //!   buffered script reader must print exactly what line-by-line execution printed.
 //! - [`ops`]: an `arbitrary`-derived sequence of kernel operations run in lock step with the
 //!   naive model (`model::run_with`): every outcome, byte read and refusal must agree, and
-//!   `check()` must hold after every step.
+//!   `check()` must hold after every step; on the demand-paged machines
+//!   ([`demand_machines`]) also every swap slot, absent entry, policy hand and paging count.
 
 use std::cell::RefCell;
 use std::io::BufReader;
@@ -14,7 +15,7 @@ use std::io::BufReader;
 use arbitrary::{Arbitrary, Unstructured};
 use cli::{Flow, Machine, Shell};
 use kernel::{ForkPolicy, Kernel, Profile};
-use model::{Op, RunOptions};
+use model::{DemandSetup, Op, RunOptions};
 
 /// The longest op sequence [`ops`] runs: long enough for fork chains and exhaustion on the
 /// small machines, short enough to keep executions fast.
@@ -169,14 +170,67 @@ pub fn general_profiles() -> Vec<Profile> {
     ]
 }
 
-/// Decodes an [`ops`] input: the profile, then up to [`MAX_OPS`] ops.
-pub fn decode_ops(data: &[u8]) -> Option<(Profile, Vec<Op>)> {
+/// Demand-paged machines for the [`ops`] target: `x86-32` and `sv32` on 96 KiB with 1 to 4
+/// frames for pages and 2 to 12 swap slots, lazy or not, so that evictions, major faults,
+/// shared swap slots and a full swap area come within a few ops; one machine per policy (every
+/// policy but `opt`, which needs the whole reference string in advance), each against the
+/// model's own restatement of it.
+pub fn demand_machines() -> Vec<(Profile, DemandSetup)> {
+    use kernel::{DemandConfig, Format, Preset};
+    use policy::Spec;
+    let machine = |preset: Preset, policy: ForkPolicy| {
+        let format = Format::general(preset.format()).expect("the 32-bit presets have software bits");
+        let p = Profile::machine(preset.name(), format, 24 * 4096).expect("the fuzz machines build");
+        Profile { fork_policy: policy, ..p }
+    };
+    let options = policy::Options { period: 3, tau: 2, seed: 7, ..policy::Options::default() };
+    let specs = [
+        Spec::Fifo,
+        Spec::Lru,
+        Spec::Clock,
+        Spec::Second,
+        Spec::Nru,
+        Spec::Aging,
+        Spec::WsClock,
+        Spec::Lfu,
+        Spec::Mru,
+        Spec::Random,
+        Spec::SegmentedFifo(50),
+        Spec::Sieve,
+        Spec::TwoQ,
+    ];
+    specs
+        .into_iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let (preset, policy) =
+                if i % 2 == 0 { (Preset::X86_32, ForkPolicy::CopyOnWrite) } else { (Preset::Sv32, ForkPolicy::Eager) };
+            let config =
+                DemandConfig { frames: 1 + (i as u32 % 4), swap_slots: 2 + (i as u32 * 5) % 11, lazy: i % 3 != 2 };
+            (machine(preset, policy), DemandSetup { config, spec, options })
+        })
+        .collect()
+}
+
+/// Every machine of the [`ops`] target: [`ops_profiles`] as they are, then
+/// [`demand_machines`].
+pub fn ops_machines() -> Vec<(Profile, Option<DemandSetup>)> {
+    ops_profiles()
+        .into_iter()
+        .map(|p| (p, None))
+        .chain(demand_machines().into_iter().map(|(p, d)| (p, Some(d))))
+        .collect()
+}
+
+/// Decodes an [`ops`] input: the machine (its first byte, modulo [`ops_machines`]' number),
+/// then up to [`MAX_OPS`] ops.
+pub fn decode_ops(data: &[u8]) -> Option<(Profile, Option<DemandSetup>, Vec<Op>)> {
     let (&which, rest) = data.split_first()?;
-    let profiles = ops_profiles();
-    let profile = profiles[usize::from(which) % profiles.len()].clone();
+    let machines = ops_machines();
+    let (profile, demand) = machines[usize::from(which) % machines.len()].clone();
     let mut ops: Vec<Op> = Vec::arbitrary_take_rest(Unstructured::new(rest)).ok()?;
     ops.truncate(MAX_OPS);
-    Some((profile, ops))
+    Some((profile, demand, ops))
 }
 
 /// The kernel-against-model target. Panics with the model's report on the first difference.
@@ -188,8 +242,8 @@ pub fn ops(data: &[u8]) {
         static KERNELS: RefCell<Vec<Option<Kernel>>> = const { RefCell::new(Vec::new()) };
     }
     let Some((&which, _)) = data.split_first() else { return };
-    let Some((profile, ops)) = decode_ops(data) else { return };
-    let index = usize::from(which) % ops_profiles().len();
+    let Some((profile, demand, ops)) = decode_ops(data) else { return };
+    let index = usize::from(which) % ops_machines().len();
     KERNELS.with_borrow_mut(|kernels| {
         if kernels.len() <= index {
             kernels.resize_with(index + 1, || None);
@@ -201,7 +255,8 @@ pub fn ops(data: &[u8]) {
             }
             slot @ None => slot.insert(Kernel::new(profile.clone()).expect("the fuzz profiles build")),
         };
-        if let Err(m) = model::run_on(k, &ops, RunOptions { full_compare_every: 16, ..RunOptions::default() }) {
+        // A reset machine has demand paging off; the run turns it on again.
+        if let Err(m) = model::run_on(k, &ops, RunOptions { full_compare_every: 16, demand }) {
             panic!("{} ({} ops): {m}", profile.name, ops.len());
         }
     });
