@@ -368,7 +368,7 @@ pub fn run_with(profile: Profile, ops: &[Op], options: RunOptions) -> Result<Run
 pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunReport, Mismatch> {
     let profile = k.profile().clone();
     let at_start = |what: String| Mismatch { step: 0, op: None, action: None, what };
-    let mut m = match options.demand {
+    let m = match options.demand {
         None => Model::new(&profile),
         Some(d) => {
             if k.demand_config().is_none() {
@@ -379,6 +379,17 @@ pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunRepo
                 .ok_or_else(|| at_start(format!("the model cannot run {} on {}", d.spec, profile.name)))?
         }
     };
+    run_pair(k, m, ops, options.full_compare_every)
+}
+
+/// [`run_on`] with a model the caller built for the machine: for setups [`RunOptions`] cannot
+/// describe, such as `opt`, whose kernel policy and model both need the reference string in
+/// advance ([`Model::with_demand_future`]). `full_compare_every` is as in [`RunOptions`].
+///
+/// # Errors
+/// The first [`Mismatch`]; a machine and a model that differ at the start are one at step 0.
+pub fn run_pair(k: &mut Kernel, mut m: Model, ops: &[Op], full_compare_every: usize) -> Result<RunReport, Mismatch> {
+    let at_start = |what: String| Mismatch { step: 0, op: None, action: None, what };
     let mut report = RunReport::default();
     full_compare(k, &mut m).map_err(at_start)?;
     report.full_compares += 1;
@@ -413,7 +424,7 @@ pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunRepo
             compare_page(k, &m, pid, vpn).map_err(fail)?;
         }
         report.max_live = report.max_live.max(m.live());
-        let every = options.full_compare_every;
+        let every = full_compare_every;
         if every != 0 && (step + 1) % every == 0 {
             full_compare(k, &mut m).map_err(fail)?;
             report.full_compares += 1;

@@ -26,7 +26,8 @@ mod profiles;
 pub mod replacement;
 
 pub use harness::{
-    DemandSetup, Mismatch, Outcome, Refusal, RefusalClass, RunOptions, RunReport, Value, run, run_on, run_with,
+    DemandSetup, Mismatch, Outcome, Refusal, RefusalClass, RunOptions, RunReport, Value, run, run_on, run_pair,
+    run_with,
 };
 pub use model::{AbsentPage, FrameBytes, Model, PageModel, ProcModel};
 pub use op::{Action, AddrSel, DATA_PERIOD, DataSource, Op, PageSel, PidSel, Policy, create_data, data_byte};

@@ -469,3 +469,51 @@ fn lockstep_demand_paging() {
     expect(cases, "copy-on-write copies", r.cow_copies > 0);
     expect(cases, "kills", r.kills > 0);
 }
+
+/// `opt` in lock step: it needs every reference in advance, so each case plans one: a process
+/// with lazily allocated pages touches them in a random order (reads and writes), on 1 to 5
+/// frames, with either tie rule. The kernel's `opt` is built by the `policy` crate from the
+/// string; the model's own restatement gets the same string.
+#[test]
+fn lockstep_opt() {
+    let config = Config {
+        source_file: Some(file!()),
+        test_name: Some("lockstep_opt"),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/lockstep_opt.txt"))),
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let ties = prop_oneof![Just(policy::OptTies::Lru), Just(policy::OptTies::Frame)];
+    let touches = proptest::collection::vec((0u32..8, proptest::bool::weighted(0.3)), 1..80);
+    let strategy = (1u32..=5, 2u16..=8, ties, touches, any::<bool>());
+    let result = runner.run(&strategy, |(frames, pages, opt_ties, touches, sv32)| {
+        let preset = if sv32 { Preset::Sv32 } else { Preset::X86_32 };
+        let format = Format::general(preset.format()).expect("the 32-bit presets have software bits");
+        let profile = Profile::machine("opt", format, 64 * 4096).expect("a valid machine");
+        let touches: Vec<(u32, bool)> = touches.into_iter().map(|(v, w)| (v % u32::from(pages), w)).collect();
+        // The process will be pid 0: its page ids are its VPNs.
+        let refs: Vec<policy::Reference> =
+            touches.iter().map(|&(v, write)| policy::Reference { page: u64::from(v), write }).collect();
+        let options = policy::Options { opt_ties, ..policy::Options::default() };
+        let demand = kernel::DemandConfig { frames, swap_slots: 16, lazy: true };
+        let mut k = Kernel::new(profile.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let built = policy::build(policy::Spec::Opt, frames as usize, &options, &refs)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        k.enable_demand_paging_with(demand, built).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let future = refs.iter().map(|r| r.page).collect();
+        let m = model::Model::with_demand_future(&profile, demand, policy::Spec::Opt, &options, future)
+            .ok_or_else(|| TestCaseError::fail("the model refused opt"))?;
+        let mut ops = vec![
+            Op::Create { pages: [0; 4], tweak: 0, data_len: 0, seed: 0 },
+            Op::Allocate { pid: PidSel::Raw(0), at: PageSel::Vpn(0), count: pages, perm: 3, misalign: 0 },
+        ];
+        ops.extend(touches.iter().map(|&(v, write)| Op::Touch { pid: PidSel::Raw(0), vpn: PageSel::Vpn(v), write }));
+        // No full comparison before the end: its reads are references the string does not have.
+        let r = model::run_pair(&mut k, m, &ops, 0).map_err(|m| TestCaseError::fail(m.to_string()))?;
+        prop_assert_eq!(r.ok, ops.len(), "every planned access succeeds, so that times match the string");
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("lockstep_opt: {e}");
+    }
+}

@@ -166,6 +166,25 @@ impl Model {
         Some(m)
     }
 
+    /// [`Model::with_demand`] for a run whose every reference is known in advance: `future`
+    /// is the page (`pid << 48 | vpn`) of each successful access in order, which `opt` reads
+    /// (as the kernel's `opt`, built with `policy::build` from the same string).
+    pub fn with_demand_future(
+        profile: &kernel::Profile,
+        config: DemandConfig,
+        spec: policy::Spec,
+        options: &policy::Options,
+        future: Vec<u64>,
+    ) -> Option<Self> {
+        if !profile.format.is_general() {
+            return None;
+        }
+        let mut m = Model::new(profile);
+        let victims = Victims::with_future(spec, config.frames as usize, *options, future);
+        m.demand = Some(Box::new(Demand::new(config, victims)));
+        Some(m)
+    }
+
     /// The demand-paging configuration, if demand paging is on.
     pub fn demand_config(&self) -> Option<DemandConfig> {
         self.demand.as_ref().map(|d| d.config)

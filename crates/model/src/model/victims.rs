@@ -8,10 +8,10 @@
 //! recently used", "the head of a FIFO" are minimums. The R and M bits are not kept here: they
 //! are the entries' accessed and dirty bits, read and cleared through [`Bits`].
 //!
-//! `opt` is not restated: a running machine does not know its future references (the kernel
-//! refuses it too).
+//! `opt` needs the whole reference string in advance (as the kernel's does): a running machine
+//! has it only when a test plans every access ([`Victims::with_future`]).
 
-use policy::{Options, Spec};
+use policy::{OptTies, Options, Spec};
 
 /// The frames' R and M bits, as the machine's entries hold them.
 pub(super) trait Bits {
@@ -68,12 +68,20 @@ pub(super) struct Victims {
     /// 2q's `A1out`: page numbers evicted from `A1in`, oldest first.
     ghosts: Vec<u64>,
     events: u64,
+    /// opt: the page of every reference, by time.
+    future: Vec<u64>,
 }
 
 impl Victims {
     /// A policy over `n` empty frames; `None` for `opt`.
     pub(super) fn new(spec: Spec, n: usize, options: Options) -> Option<Victims> {
-        (spec != Spec::Opt).then(|| Victims {
+        (spec != Spec::Opt).then(|| Victims::with_future(spec, n, options, Vec::new()))
+    }
+
+    /// A policy over `n` empty frames that knows the page of every reference to come, by
+    /// time (only `opt` reads it).
+    pub(super) fn with_future(spec: Spec, n: usize, options: Options, future: Vec<u64>) -> Victims {
+        Victims {
             spec,
             options,
             held: vec![None; n],
@@ -83,7 +91,8 @@ impl Victims {
             rng: options.seed,
             ghosts: Vec::new(),
             events: 0,
-        })
+            future,
+        }
     }
 
     fn n(&self) -> usize {
@@ -255,7 +264,23 @@ impl Victims {
                 let from_a1in = a1in > kin || am == 0;
                 if from_a1in { oldest_in } else { oldest_am }.or(oldest_in)
             }
-            Spec::Opt => None,
+            Spec::Opt => {
+                // Belady's MIN: the page whose next reference (after its last) is furthest;
+                // among pages never referenced again, the least recently used (`--opt-ties
+                // lru`; then the highest frame) or the lowest frame (`--opt-ties frame`).
+                let next = |h: &Held| {
+                    let after = usize::try_from(h.used_at).map_or(usize::MAX, |t| t.saturating_add(1));
+                    self.future.iter().skip(after).position(|&p| p == h.page).map_or(u64::MAX, |k| (after + k) as u64)
+                };
+                let key = |i: usize, h: &Held| {
+                    let rank = match self.options.opt_ties {
+                        OptTies::Lru => u64::MAX - h.used_at,
+                        OptTies::Frame => u64::MAX - i as u64,
+                    };
+                    (next(h), rank, i)
+                };
+                self.occupied().max_by_key(|(i, h)| key(*i, h)).map(|(i, _)| i)
+            }
         }
     }
 
