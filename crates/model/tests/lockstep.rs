@@ -517,3 +517,36 @@ fn lockstep_opt() {
         panic!("lockstep_opt: {e}");
     }
 }
+
+/// The reset property under demand paging (the fuzz target reuses its demand-paged machines):
+/// a reset machine has demand paging off, `run_on` turns it on again, and the second run
+/// reports exactly what a fresh demand-paged machine reports.
+#[test]
+fn a_reset_demand_paged_machine_runs_as_a_fresh_one() {
+    let config = Config {
+        source_file: Some(file!()),
+        test_name: Some("a_reset_demand_paged_machine_runs_as_a_fresh_one"),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/a_reset_demand_paged_machine_runs_as_a_fresh_one.txt",
+        ))),
+        cases: 32,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let ops = || proptest::collection::vec(demand_op(), 0..=64);
+    let result = runner.run(&(demand_setup(), ops(), ops()), |((profile, setup), first, second)| {
+        let fail = |m: model::Mismatch| TestCaseError::fail(m.to_string());
+        let options = RunOptions { full_compare_every: 1, demand: Some(setup) };
+        let mut k = Kernel::new(profile.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        model::run_on(&mut k, &first, options).map_err(fail)?;
+        k.reset();
+        prop_assert_eq!(k.demand_config(), None);
+        let reused = model::run_on(&mut k, &second, options).map_err(fail)?;
+        let fresh = model::run_with(profile, &second, options).map_err(fail)?;
+        prop_assert_eq!(reused, fresh);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("a_reset_demand_paged_machine_runs_as_a_fresh_one: {e}");
+    }
+}
