@@ -1,6 +1,8 @@
 //! Table formats: how a VPN splits into a directory index and a leaf index (the course
 //! machines' tables of [`Pte`]s), or any machine's [`MachineFormat`] with 4 KiB pages.
 
+use std::sync::Mutex;
+
 use phys::{PAGE_SHIFT, PAGE_SIZE};
 
 use crate::{MachineFormat, Pte, Vpn};
@@ -15,15 +17,45 @@ const MAX_LEVEL_BITS: u8 = (PAGE_SIZE / size_of::<Pte>()).trailing_zeros() as u8
 /// entries, each pointing to a leaf table of `2^leaf_bits` entries. Each table occupies one
 /// frame; a table with fewer entries than a frame holds uses the frame's first entries.
 ///
-/// A general format ([`Format::general`]) wraps a [`MachineFormat`] with 4 KiB pages: its
+/// A general format ([`Format::general`]) refers to a [`MachineFormat`] with 4 KiB pages: its
 /// tables are walked by the general walker, and [`crate::PageTable`] translates between its
 /// entries and [`Pte`]s, so that the kernel runs every machine through the same calls.
+///
+/// A `Format` is 16 bytes whatever the machine: the general one is held once, interned for
+/// the life of the program (see [`Format::general`]), and every [`crate::PageTable`] and
+/// format is a small copy. Holding it by value (56 bytes) made each table handle 72 bytes,
+/// which the course machines' hot paths copied and passed around: a copy-on-write fault's
+/// `remap` copied the whole format to check a VPN's range (cow_fault/kernel +6%).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Format {
     /// `GENERAL` for a general format, so that the walker tells the shapes apart by two bytes.
     dir_bits: u8,
     leaf_bits: u8,
-    general: Option<MachineFormat>,
+    /// Bits of a VPN, kept so that a range check is a shift whatever the format (a general
+    /// format's, computed from its machine format, would keep the check from being inlined).
+    vpn_bits: u8,
+    general: Option<&'static MachineFormat>,
+}
+
+/// Every general format made so far, each leaked once: [`Format::general`] hands out a
+/// reference to the equal one if it is here. Formats are immutable descriptions, not machine
+/// state, so sharing them between machines (and threads) is safe; the memory is one
+/// `MachineFormat` (56 bytes) per distinct format a program ever makes (the presets, a
+/// machine file, the geometries a property test draws), never per machine or table.
+static INTERNED: Mutex<Vec<&'static MachineFormat>> = Mutex::new(Vec::new());
+
+/// The interned copy of `format`: the one already held if an equal format was interned,
+/// else a new one.
+fn intern(format: MachineFormat) -> &'static MachineFormat {
+    // A panic while the lock was held cannot have left the list half-changed (a push is the
+    // only change), so a poisoned lock is still good.
+    let mut all = INTERNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(&known) = all.iter().find(|&&m| *m == format) {
+        return known;
+    }
+    let new: &'static MachineFormat = Box::leak(Box::new(format));
+    all.push(new);
+    new
 }
 
 /// The `dir_bits` and `leaf_bits` of a general format: no course format has them.
@@ -54,16 +86,19 @@ pub enum FormatError {
 
 impl Format {
     /// The `mtl458` table: one level of 1,024 entries (10 bits), one frame per process.
-    pub const MTL458: Format = Format { dir_bits: 0, leaf_bits: 10, general: None };
+    pub const MTL458: Format = Format { dir_bits: 0, leaf_bits: 10, vpn_bits: 10, general: None };
     /// The `ajou` table: 16 x 16, two levels of 4 bits each.
-    pub const AJOU: Format = Format { dir_bits: 4, leaf_bits: 4, general: None };
+    pub const AJOU: Format = Format { dir_bits: 4, leaf_bits: 4, vpn_bits: 8, general: None };
 
     /// Any machine's format, for the kernel: 4 KiB pages (the kernel's frames) and software
     /// bits for copy-on-write. Its leaves are base pages, mapped with the user bit set.
     ///
+    /// The machine format is interned: kept once for the rest of the program, shared by every
+    /// equal format made later (a lookup among the distinct formats made so far).
+    ///
     /// # Errors
     /// [`FormatError::PageSize`], [`FormatError::NoSoftwareBits`].
-    pub const fn general(format: MachineFormat) -> Result<Self, FormatError> {
+    pub fn general(format: MachineFormat) -> Result<Self, FormatError> {
         let page_size = format.geometry().page_size();
         if page_size != PAGE_SIZE as u64 || format.geometry().page_shift() as u32 != PAGE_SHIFT {
             return Err(FormatError::PageSize { page_size });
@@ -71,13 +106,16 @@ impl Format {
         if format.layout().cow.is_none() || format.layout().orig_write.is_none() {
             return Err(FormatError::NoSoftwareBits);
         }
-        Ok(Format { dir_bits: GENERAL, leaf_bits: GENERAL, general: Some(format) })
+        // The lower half's VPN bits: at most 64 address bits, so at most 52 (4 KiB pages).
+        let half = format.geometry().va_bits() - format.sign_extend() as u32;
+        let vpn_bits = (if half < 64 { half } else { 64 }) - PAGE_SHIFT;
+        Ok(Format { dir_bits: GENERAL, leaf_bits: GENERAL, vpn_bits: vpn_bits as u8, general: Some(intern(format)) })
     }
 
     /// The machine format of a general format; `None` for a course format.
     #[inline]
-    pub const fn machine(&self) -> Option<&MachineFormat> {
-        self.general.as_ref()
+    pub const fn machine(&self) -> Option<&'static MachineFormat> {
+        self.general
     }
 
     /// The format as a [`MachineFormat`], for the general walker: a general format's own, or
@@ -85,7 +123,7 @@ impl Format {
     /// presets for their formats), so that any table can be walked step by step.
     pub fn machine_format(&self) -> MachineFormat {
         if let Some(m) = self.general {
-            return m;
+            return *m;
         }
         let bits = [self.dir_bits, self.leaf_bits];
         let bits = if self.dir_bits == 0 { &bits[1..] } else { &bits[..] };
@@ -125,7 +163,7 @@ impl Format {
         if leaf_bits == 0 {
             return Err(FormatError::EmptyLeaf);
         }
-        Ok(Format { dir_bits, leaf_bits, general: None })
+        Ok(Format { dir_bits, leaf_bits, vpn_bits: dir_bits + leaf_bits, general: None })
     }
 
     /// Whether the root is a directory (two levels) rather than the only leaf. A general
@@ -150,10 +188,7 @@ impl Format {
     /// Bits in a VPN (a general format's: of its lower half, where processes live).
     #[inline]
     pub const fn vpn_bits(self) -> u8 {
-        match &self.general {
-            Some(g) => (g.lower_half_end().trailing_zeros() - PAGE_SHIFT) as u8,
-            None => self.dir_bits + self.leaf_bits,
-        }
+        self.vpn_bits
     }
 
     /// How many VPNs the format maps: `2^vpn_bits`, saturated at `u32::MAX` for a general
@@ -238,6 +273,18 @@ mod tests {
         let f = MachineFormat::new(small, *crate::Preset::Ajou.format().layout(), false).unwrap();
         assert_eq!(Format::general(f), Err(FormatError::PageSize { page_size: 256 }));
         assert!(!Format::AJOU.is_general() && Format::AJOU.machine().is_none());
+    }
+
+    #[test]
+    fn formats_are_small_and_general_ones_interned() {
+        assert_eq!(size_of::<Format>(), 16, "two index widths and a reference");
+        let a = Format::general(crate::Preset::Sv39.format()).unwrap();
+        let b = Format::general(crate::Preset::Sv39.format()).unwrap();
+        let (ma, mb) = (a.machine().unwrap(), b.machine().unwrap());
+        assert!(std::ptr::eq(ma, mb), "equal formats share one machine format");
+        assert_eq!(*ma, crate::Preset::Sv39.format());
+        let c = Format::general(crate::Preset::Sv48.format()).unwrap();
+        assert!(a != c && !std::ptr::eq(ma, c.machine().unwrap()));
     }
 
     #[test]
