@@ -112,3 +112,20 @@ fn a_corrupt_compressed_trace_is_said_once() {
     assert_eq!(err.matches("corrupt deflate stream").count(), 1, "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_record_a_machine_refuses_names_the_trace_and_its_line() {
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-machine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = dir.join("far.trace");
+    // Line 4 (after a comment) is past the 48-bit address space of `x86-64`.
+    std::fs::write(&t, "00001000 R\n00002000 W\n# a comment\n1000000000000000 R\n00003000 R\n").unwrap();
+    let t = t.to_str().unwrap();
+    for policy in ["lru", "opt"] {
+        let (status, out, err) = vmsim(&["replay", t, "--frames", "3", "--machine", "x86-64", "--policy", policy]);
+        assert_eq!((status, out.as_str()), (2, ""), "{policy}: {err}");
+        assert!(err.starts_with(&format!("vmsim: trace {t}: line 4: page 0x1000000000000: ")), "{policy}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

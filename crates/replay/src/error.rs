@@ -50,6 +50,16 @@ pub enum ReplayError {
         /// What went wrong.
         what: String,
     },
+    /// A machine refused the reference of the record on trace line `line` (an address outside
+    /// its address space, tables that outgrew their memory).
+    #[error("line {line}: {error}")]
+    AtLine {
+        /// 1-based line number of the record in the (decompressed) trace.
+        line: u64,
+        /// What the machine said (a [`ReplayError::Machine`]); in the message, not the
+        /// `source`, so that a chain printer says it once.
+        error: Box<ReplayError>,
+    },
     /// The plotting library refused to draw the curve.
     #[error("drawing the curve: {0}")]
     Plot(String),

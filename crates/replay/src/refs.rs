@@ -186,6 +186,9 @@ pub fn replay_trace<R: Read>(
     let shift = shift_of(options.page_size)?;
     let target = options.target();
     let Some(mut sink) = streaming(options.policy, &options.policy_options, &target)? else {
+        if options.machine.is_some() {
+            return opt_through_machine(reader, options, progress);
+        }
         let (refs, kinds) = page_refs(reader, options.page_size, options.straddle, progress)?;
         let mut m = sink_for(&refs, options.policy, &options.policy_options, &target)?;
         m.feed(&refs)?;
@@ -199,6 +202,31 @@ pub fn replay_trace<R: Read>(
     };
     let pages = reader.format().gives_pages();
     let mut kinds = Kinds::default();
+    if options.machine.is_some() {
+        // A machine can refuse a reference (an address outside its address space), and the
+        // error must name the record's line: records are read and fed one at a time, which
+        // costs little beside the walk of the tables each reference makes.
+        let mut refs = Vec::new();
+        let mut read = 0u64;
+        while let Some(r) = reader.next_record()? {
+            kinds.add_all(std::slice::from_ref(&r));
+            refs.clear();
+            push_refs(&r, shift, pages, options.straddle, &mut refs);
+            let line = reader.stats().lines;
+            sink.feed(&refs).map_err(|e| ReplayError::AtLine { line, error: Box::new(e) })?;
+            read += 1;
+            if read % (256 * BATCH as u64) == 0 {
+                progress(reader.stats().bytes);
+            }
+        }
+        return Ok(TraceSummary {
+            kinds,
+            reader: *reader.stats(),
+            counts: sink.counts(),
+            tlb: sink.tlb_counts(),
+            machine: sink.machine_counts(),
+        });
+    }
     let mut records = Vec::with_capacity(BATCH);
     let mut batch = Vec::with_capacity(BATCH);
     let mut batches = 0u64;
@@ -219,6 +247,38 @@ pub fn replay_trace<R: Read>(
         counts: sink.counts(),
         tlb: sink.tlb_counts(),
         machine: sink.machine_counts(),
+    })
+}
+
+/// OPT through a machine: every reference read first, with the line of its record, so that a
+/// reference the machine refuses is named by its line.
+fn opt_through_machine<R: Read>(
+    reader: &mut TraceReader<R>,
+    options: &ReplayOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<TraceSummary, ReplayError> {
+    let shift = shift_of(options.page_size)?;
+    let pages = reader.format().gives_pages();
+    let (mut refs, mut lines) = (Vec::new(), Vec::new());
+    let mut kinds = Kinds::default();
+    while let Some(r) = reader.next_record()? {
+        kinds.add_all(std::slice::from_ref(&r));
+        push_refs(&r, shift, pages, options.straddle, &mut refs);
+        lines.resize(refs.len(), reader.stats().lines);
+        if reader.stats().records % (256 * BATCH as u64) == 0 {
+            progress(reader.stats().bytes);
+        }
+    }
+    let mut m = sink_for(&refs, options.policy, &options.policy_options, &options.target())?;
+    for (r, &line) in refs.iter().zip(&lines) {
+        m.feed(std::slice::from_ref(r)).map_err(|e| ReplayError::AtLine { line, error: Box::new(e) })?;
+    }
+    Ok(TraceSummary {
+        kinds,
+        reader: *reader.stats(),
+        counts: m.counts(),
+        tlb: m.tlb_counts(),
+        machine: m.machine_counts(),
     })
 }
 
@@ -252,5 +312,29 @@ mod tests {
     fn bad_page_size() {
         let mut r = TraceReader::new(&b"1\n"[..], FormatChoice::Auto, ReadOptions::default()).unwrap();
         assert!(matches!(page_refs(&mut r, 3000, false, &mut |_| {}), Err(ReplayError::PageSize(3000))));
+    }
+
+    #[test]
+    fn a_reference_a_machine_refuses_names_its_line() {
+        // Line 4, after a comment, is past x86-64's 48-bit address space; streaming (lru) and
+        // OPT (which reads every reference first) must both say so, with the line.
+        let text = "00001000 R\n00002000 W\n# a comment\n1000000000000000 R\n00003000 R\n";
+        for policy in [Spec::Lru, Spec::Opt] {
+            let mut r = TraceReader::new(text.as_bytes(), FormatChoice::Auto, ReadOptions::default()).unwrap();
+            let options = ReplayOptions {
+                frames: 3,
+                policy,
+                policy_options: Options::default(),
+                page_size: 4096,
+                straddle: false,
+                tlb: None,
+                machine: Some(Preset::X86_64),
+            };
+            let err = replay_trace(&mut r, &options, &mut |_| {}).unwrap_err();
+            let ReplayError::AtLine { line, error } = &err else { panic!("{policy}: {err}") };
+            assert_eq!(*line, 4, "{policy}");
+            assert!(matches!(**error, ReplayError::Machine { page: Some(0x1_0000_0000_0000), .. }), "{err}");
+            assert!(err.to_string().starts_with("line 4: page 0x1000000000000: "), "{err}");
+        }
     }
 }
