@@ -129,3 +129,9 @@ fn a_record_a_machine_refuses_names_the_trace_and_its_line() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_empty_reference_is_named_not_skipped() {
+    refused(&["replace", "--frames", "3", "1,,2"], 2, "line 1, reference 2 is empty: a comma with no page number");
+    refused(&["replace", "--frames", "3", "1, ,2,3"], 2, "reference 2 is empty");
+}
