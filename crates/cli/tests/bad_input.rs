@@ -135,3 +135,19 @@ fn an_empty_reference_is_named_not_skipped() {
     refused(&["replace", "--frames", "3", "1,,2"], 2, "line 1, reference 2 is empty: a comma with no page number");
     refused(&["replace", "--frames", "3", "1, ,2,3"], 2, "reference 2 is empty");
 }
+
+#[test]
+fn a_binary_trace_is_one_line_of_text_not_its_bytes() {
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-binary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = dir.join("trace.bin");
+    std::fs::write(&bin, b"00001000 R\n\x7fELF\x02\x01\x01\0\0\0\x03\0>\0").unwrap();
+    let bin = bin.to_str().unwrap();
+    let want = "line 2: not a text trace (byte 0x7f at offset 11)";
+    refused(&["replay", bin, "--frames", "3"], 2, want);
+    refused(&["replay", bin, "--frames", "3", "--trace-format", "rw"], 2, want);
+    refused(&["sweep", bin, "--frames", "1..3"], 2, want);
+    // /dev/zero: the first block is read, its first NUL refused.
+    refused(&["replay", "/dev/zero", "--frames", "3"], 2, "line 1: not a text trace (byte 0x00 at offset 0)");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

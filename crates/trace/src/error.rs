@@ -37,6 +37,17 @@ pub enum TraceError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A byte that no text trace holds (a NUL or another control character) among the first
+    /// 64 KiB: the file is binary (an executable, an unknown compression), not a trace.
+    #[error("line {line}: not a text trace (byte {byte:#04x} at offset {offset})")]
+    NotText {
+        /// 1-based line number of the byte.
+        line: u64,
+        /// Its offset in the (decompressed) trace, from 0.
+        offset: u64,
+        /// The byte.
+        byte: u8,
+    },
     /// The first lines match no format (or no format unambiguously).
     #[error(
         "cannot tell the trace format from its first lines (first line: `{first}`{near}); name it with --trace-format"
@@ -56,10 +67,18 @@ impl From<io::Error> for TraceError {
     }
 }
 
-/// A line as it appears in error messages: lossy UTF-8, at most 80 characters.
+/// A line as it appears in error messages: lossy UTF-8, at most 80 characters, control
+/// characters escaped (`\u{1b}`), so that no byte of a binary file reaches a terminal raw.
 pub(crate) fn excerpt(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(line);
-    let mut s: String = text.chars().take(80).collect();
+    let mut s = String::new();
+    for c in text.chars().take(80) {
+        if c.is_control() && c != '\t' {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
     if text.chars().count() > 80 {
         s.push_str("...");
     }

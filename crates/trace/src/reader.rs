@@ -63,13 +63,21 @@ pub struct TraceReader<R> {
     stats: Stats,
 }
 
+/// Whether `b` may appear in a text trace: anything but the C0 control characters and DEL,
+/// except tab, the line ends, vertical tab, form feed and escape (a program's own coloured
+/// output in a lackey log). A NUL comes early in nearly every binary file.
+fn is_text_byte(b: u8) -> bool {
+    !(b < 0x20 || b == 0x7f) || matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1b)
+}
+
 impl<R: Read> TraceReader<R> {
     /// A reader of `src`, detecting the format from its first 64 KiB unless `choice` names it.
     /// A trace of nothing but blank lines and comments is read as `rw` (it has no records).
     ///
     /// # Errors
-    /// [`TraceError::Io`] when reading fails; [`TraceError::UnknownFormat`] when no format
-    /// matches the first lines.
+    /// [`TraceError::Io`] when reading fails; [`TraceError::NotText`] when the first 64 KiB
+    /// hold a byte no text holds (the file is binary); [`TraceError::UnknownFormat`] when no
+    /// format matches the first lines.
     pub fn new(src: R, choice: FormatChoice, options: ReadOptions) -> Result<Self, TraceError> {
         let mut r = TraceReader {
             src,
@@ -83,12 +91,16 @@ impl<R: Read> TraceReader<R> {
             options,
             stats: Stats::default(),
         };
+        while r.end < DETECT_BYTES && !r.eof {
+            r.fill()?;
+        }
+        if let Some(offset) = r.buf[..r.end.min(DETECT_BYTES)].iter().position(|&b| !is_text_byte(b)) {
+            let line = memchr::memchr_iter(b'\n', &r.buf[..offset]).count() as u64 + 1;
+            return Err(TraceError::NotText { line, offset: offset as u64, byte: r.buf[offset] });
+        }
         if let FormatChoice::Fixed(f) = choice {
             r.format = f;
             return Ok(r);
-        }
-        while r.end < DETECT_BYTES && !r.eof {
-            r.fill()?;
         }
         let sample = &r.buf[..r.end];
         let sample = if r.eof { sample } else { memchr::memrchr(b'\n', sample).map_or(sample, |i| &sample[..i]) };
@@ -343,6 +355,26 @@ mod tests {
         let mut r = TraceReader::new(&text[..], FormatChoice::Auto, ReadOptions::default()).unwrap();
         let mut v = Vec::new();
         assert_eq!(r.next_batch(&mut v, 100).unwrap(), 5);
+    }
+
+    #[test]
+    fn a_binary_file_is_not_text_and_no_message_holds_its_raw_bytes() {
+        // An executable's header, after one good line: refused whether detected or named.
+        let bin = b"00001000 R\n\x7fELF\x02\x01\x01\0\0\0";
+        for choice in [FormatChoice::Auto, FormatChoice::Fixed(Format::Rw)] {
+            let err = TraceReader::new(&bin[..], choice, ReadOptions::default()).err().expect("binary");
+            assert!(matches!(err, TraceError::NotText { line: 2, offset: 11, byte: 0x7f }), "{err}");
+            assert_eq!(err.to_string(), "line 2: not a text trace (byte 0x7f at offset 11)");
+        }
+        // Tabs, CR LF and escapes (a program's coloured output in a lackey log) are text.
+        let text = b"00001000 R\r\n\t\x1b[1m\n";
+        assert!(TraceReader::new(&text[..], FormatChoice::Fixed(Format::Rw), ReadOptions::default()).is_ok());
+        // A control character past the first 64 KiB is shown escaped in the malformed line.
+        let mut late = b"00001000 R\n".repeat(6000);
+        late.extend_from_slice(b"0000\x07\x08 R\n");
+        let mut r = TraceReader::new(&late[..], FormatChoice::Fixed(Format::Rw), ReadOptions::default()).unwrap();
+        let err = r.find_map(Result::err).expect("the bad line");
+        assert!(err.to_string().contains("`0000\\u{7}\\u{8} R`"), "{err}");
     }
 
     #[test]
