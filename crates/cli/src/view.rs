@@ -36,10 +36,10 @@ pub struct ViewArgs {
 /// # Errors
 /// If the page cannot be rendered or written, or the script is too long to show.
 pub fn run(args: &ViewArgs) -> anyhow::Result<i32> {
-    let text = match std::fs::read(&args.script) {
+    let text = match read_script(&args.script) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("vmsim: cannot read script {}: {e}", args.script.display());
+        Err(message) => {
+            eprintln!("vmsim: {message}");
             return Ok(2);
         }
     };
@@ -57,6 +57,32 @@ pub fn run(args: &ViewArgs) -> anyhow::Result<i32> {
     std::fs::write(&target, &page).with_context(|| format!("cannot write {}", target.display()))?;
     println!("wrote {}: {steps} steps, {} bytes", target.display(), page.len());
     Ok(0)
+}
+
+/// The most bytes of script read: far more than the [`view::MAX_STEPS`] commands a page
+/// holds, and a bound on the memory an endless input (`/dev/zero`) can take.
+const MAX_SCRIPT_BYTES: u64 = 64 << 20;
+
+/// The script at `path`, read in bounded memory and refused unless it looks like text (as
+/// `vmsim SCRIPT` refuses it without `--force`).
+///
+/// # Errors
+/// The line to print: the script cannot be read (`no such file`, `it is a directory`), is
+/// larger than [`MAX_SCRIPT_BYTES`], or is not text (a NUL byte, lines of invalid UTF-8).
+fn read_script(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let name = path.display();
+    let cannot = |why: String| format!("cannot read script {name}: {why}");
+    let file = std::fs::File::open(path).map_err(|e| cannot(crate::io_why(&e)))?;
+    let mut text = Vec::new();
+    file.take(MAX_SCRIPT_BYTES + 1).read_to_end(&mut text).map_err(|e| cannot(crate::io_why(&e)))?;
+    if text.len() as u64 > MAX_SCRIPT_BYTES {
+        return Err(cannot(format!("larger than {MAX_SCRIPT_BYTES} bytes")));
+    }
+    if let Some(why) = crate::not_text(&text[..text.len().min(1 << 16)]) {
+        return Err(format!("refusing script {name}: it is not text ({why})"));
+    }
+    Ok(text)
 }
 
 /// Runs `text` (the script at `path`) on a fresh `machine` and records every line.
@@ -99,6 +125,26 @@ fn default_output(script: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_that_cannot_be_read_or_is_not_text_is_one_line_and_no_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("a.out");
+        std::fs::write(&binary, b"\x7fELF\x02\x01\x01\0\0\0").unwrap();
+        let why = |p: &Path| read_script(p).unwrap_err();
+        assert_eq!(why(dir.path()), format!("cannot read script {}: it is a directory", dir.path().display()));
+        assert!(why(&dir.path().join("nope")).ends_with(": no such file"));
+        assert_eq!(
+            why(&binary),
+            format!("refusing script {}: it is not text (a NUL byte at offset 7)", binary.display())
+        );
+        // An endless input stops at the bound instead of filling memory (or, before, hanging).
+        assert!(why(Path::new("/dev/zero")).ends_with(&format!("larger than {MAX_SCRIPT_BYTES} bytes")));
+        let args =
+            ViewArgs { script: binary, output: Some(dir.path().join("p.html")), profile: Machine::Ajou, tlb: false };
+        assert_eq!(run(&args).unwrap(), 2);
+        assert!(!dir.path().join("p.html").exists());
+    }
 
     #[test]
     fn an_mtl458_run_records_a_step_per_line_and_a_kill_ends_the_process() {
