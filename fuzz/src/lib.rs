@@ -173,8 +173,8 @@ pub fn general_profiles() -> Vec<Profile> {
 /// Demand-paged machines for the [`ops`] target: `x86-32` and `sv32` on 96 KiB with 1 to 4
 /// frames for pages and 2 to 12 swap slots, lazy or not, so that evictions, major faults,
 /// shared swap slots and a full swap area come within a few ops; one machine per policy (every
-/// policy but `opt`, which needs the whole reference string in advance), each against the
-/// model's own restatement of it.
+/// policy but `opt`, which needs the whole reference string in advance), a third of them with
+/// local replacement, each against the model's own restatement of it.
 pub fn demand_machines() -> Vec<(Profile, DemandSetup)> {
     use kernel::{DemandConfig, Format, Preset};
     use policy::Spec;
@@ -207,7 +207,8 @@ pub fn demand_machines() -> Vec<(Profile, DemandSetup)> {
                 if i % 2 == 0 { (Preset::X86_32, ForkPolicy::CopyOnWrite) } else { (Preset::Sv32, ForkPolicy::Eager) };
             let config =
                 DemandConfig { frames: 1 + (i as u32 % 4), swap_slots: 2 + (i as u32 * 5) % 11, lazy: i % 3 != 2 };
-            (machine(preset, policy), DemandSetup { config, spec, options })
+            let scope = if i % 3 == 1 { kernel::Scope::Local } else { kernel::Scope::Global };
+            (machine(preset, policy), DemandSetup { config, spec, options, scope })
         })
         .collect()
 }

@@ -17,8 +17,8 @@
 
 use kernel::{
     Access, AccessError, AllocateError, CreateError, DemandConfig, ExitError, ForkError, ForkPolicy, Kernel,
-    MapPageError, PAGE_SIZE, Perm, Pfn, Pid, Profile, PteFlags, SegmentSizes, SwitchOutcome, UnmapPageError, VirtAddr,
-    Vpn,
+    MapPageError, PAGE_SIZE, Perm, Pfn, Pid, Profile, PteFlags, Scope, SegmentSizes, SwitchOutcome, UnmapPageError,
+    VirtAddr, Vpn,
 };
 use paging::AbsentKind;
 
@@ -235,6 +235,8 @@ pub struct DemandSetup {
     pub spec: policy::Spec,
     /// Its parameters (`--period`, `--tau`, `--seed`).
     pub options: policy::Options,
+    /// Global or local replacement (`--scope`).
+    pub scope: Scope,
 }
 
 /// The operations both machines offer, so that one function applies an action to either.
@@ -372,11 +374,17 @@ pub fn run_on(k: &mut Kernel, ops: &[Op], options: RunOptions) -> Result<RunRepo
         None => Model::new(&profile),
         Some(d) => {
             if k.demand_config().is_none() {
-                k.enable_demand_paging(d.config, d.spec, &d.options)
-                    .map_err(|e| at_start(format!("Kernel::enable_demand_paging: {e}")))?;
+                let enabled = match d.scope {
+                    Scope::Global => k.enable_demand_paging(d.config, d.spec, &d.options),
+                    Scope::Local => k.enable_local_demand_paging(d.config, d.spec, &d.options),
+                };
+                enabled.map_err(|e| at_start(format!("enabling demand paging ({:?}): {e}", d.scope)))?;
             }
-            Model::with_demand(&profile, d.config, d.spec, &d.options)
-                .ok_or_else(|| at_start(format!("the model cannot run {} on {}", d.spec, profile.name)))?
+            let m = match d.scope {
+                Scope::Global => Model::with_demand(&profile, d.config, d.spec, &d.options),
+                Scope::Local => Model::with_local_demand(&profile, d.config, d.spec, &d.options),
+            };
+            m.ok_or_else(|| at_start(format!("the model cannot run {} on {}", d.spec, profile.name)))?
         }
     };
     run_pair(k, m, ops, options.full_compare_every)

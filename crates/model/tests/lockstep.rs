@@ -401,7 +401,8 @@ fn demand_policy() -> impl Strategy<Value = policy::Spec> {
 
 /// Demand paging on a small general machine: `x86-32` (every page readable) or `sv32`
 /// (RISC-V's readable leaves) on 64 frames, either fork policy, 1 to 6 frames of memory for
-/// pages, 1 to 24 swap slots, lazy or not, a policy with small parameters.
+/// pages, 1 to 24 swap slots, lazy or not, a policy with small parameters, global or local
+/// replacement.
 fn demand_setup() -> impl Strategy<Value = (Profile, model::DemandSetup)> {
     let preset = prop_oneof![Just(Preset::X86_32), Just(Preset::Sv32)];
     let options = (1u64..=4, 0u64..=6, any::<u64>()).prop_map(|(period, tau, seed)| policy::Options {
@@ -410,15 +411,16 @@ fn demand_setup() -> impl Strategy<Value = (Profile, model::DemandSetup)> {
         seed,
         ..policy::Options::default()
     });
-    (preset, any::<bool>(), 1u32..=6, 1u32..=24, any::<bool>(), demand_policy(), options).prop_map(
-        |(preset, cow, frames, swap_slots, lazy, spec, options)| {
+    let scope = prop_oneof![Just(kernel::Scope::Global), Just(kernel::Scope::Local)];
+    (preset, any::<bool>(), 1u32..=6, 1u32..=24, any::<bool>(), demand_policy(), options, scope).prop_map(
+        |(preset, cow, frames, swap_slots, lazy, spec, options, scope)| {
             let format = Format::general(preset.format()).expect("the 32-bit presets have software bits");
             let mut p = Profile::machine("demand", format, 64 * 4096).expect("a valid machine");
             if cow {
                 p.fork_policy = ForkPolicy::CopyOnWrite;
             }
             let config = kernel::DemandConfig { frames, swap_slots, lazy };
-            (p, model::DemandSetup { config, spec, options })
+            (p, model::DemandSetup { config, spec, options, scope })
         },
     )
 }

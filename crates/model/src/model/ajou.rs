@@ -57,7 +57,7 @@ impl Model {
         let id = pid.as_u32();
         let Some(p) = self.procs.get_mut(&id) else { return Err(NoSuchProcess { pid }.into()) };
         let Some(page) = p.pages.remove(&vpn.as_u32()) else { return Err(UnmapPageError::NotMapped { vpn }) };
-        self.unref(page.frame);
+        self.unref_by(id, page.frame);
         self.counters.pages_freed += 1;
         self.touched_pages.push((id, vpn.as_u32()));
         Ok(Pfn::new(page.frame))

@@ -22,6 +22,14 @@
 //! - Copy-on-write copies when the frame is mapped twice or the slot it caches has users.
 //! - Fork shares copy-on-write whatever the fork policy; a swapped page's slot gains a user and
 //!   both entries become copy-on-write if writable; lazy pages are copied as they are.
+//! - Local replacement (`--scope local`): each live process's share is `m / n` of the `m`
+//!   frames, one more for the `m mod n` lowest pids, worked out at each fault. Every resident
+//!   frame is charged to the process that loaded it, under its lowest free number; a process
+//!   holding a frame and at least its share evicts its own page, by its own policy (at its own
+//!   time: its references), free frames or not; otherwise it takes a free frame, or the process
+//!   furthest over its share (lowest pid on a tie) gives one up. A hit on a frame charged to
+//!   another process is that process's policy's hit. A frame its owner stops mapping while
+//!   others map it goes to the lowest pid mapping it, as a page just loaded.
 
 use std::collections::BTreeMap;
 
@@ -71,7 +79,12 @@ struct SwapSlot {
 #[derive(Debug, Clone)]
 pub(super) struct Demand {
     config: DemandConfig,
+    spec: policy::Spec,
+    options: policy::Options,
+    /// Global replacement's policy (unused under local replacement).
     victims: Victims,
+    /// Local replacement (`--scope local`), if chosen.
+    local: Option<Local>,
     slots: Vec<SwapSlot>,
     /// Successful accesses so far: the policies' time.
     time: u64,
@@ -80,14 +93,57 @@ pub(super) struct Demand {
 
 impl Demand {
     /// The state for `config` under `victims`.
-    pub(super) fn new(config: DemandConfig, victims: Victims) -> Self {
-        Demand {
-            config,
-            victims,
-            slots: vec![SwapSlot::default(); config.swap_slots as usize],
-            time: 0,
-            stats: PagingStats::default(),
+    pub(super) fn new(config: DemandConfig, spec: policy::Spec, options: policy::Options, victims: Victims) -> Self {
+        let slots = vec![SwapSlot::default(); config.swap_slots as usize];
+        Demand { config, spec, options, victims, local: None, slots, time: 0, stats: PagingStats::default() }
+    }
+}
+
+/// Local replacement, restated from `docs/demand-paging.md` ("Local replacement"): every
+/// resident frame is charged to one process under a number of its own; each process has its
+/// own policy over its numbers and its own time (its references).
+#[derive(Debug, Clone, Default)]
+struct Local {
+    /// Frame -> the process it is charged to and its number there.
+    charges: BTreeMap<u32, (u32, usize)>,
+    /// Per live process that has referenced or loaded a page: its policy and time.
+    holdings: BTreeMap<u32, Holding>,
+}
+
+#[derive(Debug, Clone)]
+struct Holding {
+    victims: Victims,
+    /// Its references so far: its policy's clock.
+    time: u64,
+    /// Numbers it has ever handed out (its policy's view); given-up ones are holes.
+    numbers: usize,
+}
+
+/// One process's numbers as its policy sees them, over the entries' bits.
+struct LocalBits<'a> {
+    procs: &'a mut BTreeMap<u32, ProcModel>,
+    base: u32,
+    /// Number -> frame index.
+    map: Vec<Option<usize>>,
+}
+
+impl Bits for LocalBits<'_> {
+    fn referenced(&self, i: usize) -> bool {
+        self.map.get(i).copied().flatten().is_some_and(|f| EntryBits::peek(self.procs, self.base, f, |pg| pg.accessed))
+    }
+    fn clear_referenced(&mut self, i: usize) {
+        if let Some(f) = self.map.get(i).copied().flatten() {
+            EntryBits { procs: self.procs, base: self.base, frames: 0 }.clear_referenced(f);
         }
+    }
+    fn modified(&self, i: usize) -> bool {
+        self.map.get(i).copied().flatten().is_some_and(|f| EntryBits::peek(self.procs, self.base, f, |pg| pg.dirty))
+    }
+    fn view(&self) -> usize {
+        self.map.len()
+    }
+    fn resident(&self, i: usize) -> bool {
+        self.map.get(i).is_some_and(Option::is_some)
     }
 }
 
@@ -108,12 +164,18 @@ pub(super) enum Reached {
 struct EntryBits<'a> {
     procs: &'a mut BTreeMap<u32, ProcModel>,
     base: u32,
+    /// The frames demand paging may use.
+    frames: usize,
 }
 
 impl EntryBits<'_> {
+    fn peek(procs: &BTreeMap<u32, ProcModel>, base: u32, i: usize, bit: impl Fn(&PageModel) -> bool) -> bool {
+        let frame = base + i as u32;
+        procs.values().flat_map(|p| p.pages.values()).any(|pg| pg.frame == frame && bit(pg))
+    }
+
     fn any(&self, i: usize, bit: impl Fn(&PageModel) -> bool) -> bool {
-        let frame = self.base + i as u32;
-        self.procs.values().flat_map(|p| p.pages.values()).any(|pg| pg.frame == frame && bit(pg))
+        EntryBits::peek(self.procs, self.base, i, bit)
     }
 }
 
@@ -132,6 +194,12 @@ impl Bits for EntryBits<'_> {
     fn modified(&self, i: usize) -> bool {
         self.any(i, |pg| pg.dirty)
     }
+    fn view(&self) -> usize {
+        self.frames
+    }
+    fn resident(&self, _: usize) -> bool {
+        true
+    }
 }
 
 /// Runs `f` on the policy with the entries' bits (split borrows of the model's fields).
@@ -140,8 +208,9 @@ macro_rules! with_victims {
         let m = &mut *$m;
         let base = m.profile.memory.user.start;
         m.demand.as_deref_mut().map(|d| {
+            let frames = d.config.frames as usize;
             let $v = &mut d.victims;
-            let $bits = &mut EntryBits { procs: &mut m.procs, base };
+            let $bits = &mut EntryBits { procs: &mut m.procs, base, frames };
             $body
         })
     }};
@@ -162,7 +231,22 @@ impl Model {
         }
         let victims = Victims::new(spec, config.frames as usize, *options)?;
         let mut m = Model::new(profile);
-        m.demand = Some(Box::new(Demand::new(config, victims)));
+        m.demand = Some(Box::new(Demand::new(config, spec, *options, victims)));
+        Some(m)
+    }
+
+    /// [`Model::with_demand`] with local replacement (`--scope local`), as
+    /// `Kernel::enable_local_demand_paging` sets it up.
+    pub fn with_local_demand(
+        profile: &kernel::Profile,
+        config: DemandConfig,
+        spec: policy::Spec,
+        options: &policy::Options,
+    ) -> Option<Self> {
+        let mut m = Model::with_demand(profile, config, spec, options)?;
+        if let Some(d) = m.demand.as_deref_mut() {
+            d.local = Some(Local::default());
+        }
         Some(m)
     }
 
@@ -181,7 +265,7 @@ impl Model {
         }
         let mut m = Model::new(profile);
         let victims = Victims::with_future(spec, config.frames as usize, *options, future);
-        m.demand = Some(Box::new(Demand::new(config, victims)));
+        m.demand = Some(Box::new(Demand::new(config, spec, *options, victims)));
         Some(m)
     }
 
@@ -213,7 +297,12 @@ impl Model {
 
     /// The policy's hand, for the policies that have one.
     pub fn policy_hand(&self) -> Option<usize> {
-        self.demand.as_ref()?.victims.hand()
+        let d = self.demand.as_ref()?;
+        // A local replacement has a hand per process: none for the machine.
+        if d.local.is_some() {
+            return None;
+        }
+        d.victims.hand()
     }
 
     // ---- the rules ------------------------------------------------------------------------
@@ -267,6 +356,13 @@ impl Model {
 
     /// Evictions until a frame is free, for `cause`'s reference `r`.
     pub(super) fn make_room(&mut self, cause: u32, r: Reference) -> Result<(), SwapFull> {
+        if self.is_local() {
+            // Local replacement: one eviction if `cause` must give up a frame or take one.
+            if self.needs_room(cause) {
+                self.evict_one(cause, r)?;
+            }
+            return Ok(());
+        }
         while self.demand_full() {
             self.evict_one(cause, r)?;
         }
@@ -278,7 +374,9 @@ impl Model {
     pub(super) fn room_for(&self, count: u32) -> Result<(), SwapFull> {
         let Some(d) = self.demand.as_ref() else { return Ok(()) };
         let free_frames = d.config.frames.saturating_sub(self.frames.len() as u32);
-        if count.saturating_sub(free_frames) > self.free_slots() {
+        // Under local replacement each page may evict one, free frames or not.
+        let evictions = if d.local.is_some() { count } else { count.saturating_sub(free_frames) };
+        if evictions > self.free_slots() {
             return Err(SwapFull { slots: d.config.swap_slots });
         }
         Ok(())
@@ -291,7 +389,32 @@ impl Model {
             return Err(SwapFull { slots });
         }
         let base = self.profile.memory.user.start;
-        let Some(named) = with_victims!(self, |v, bits| v.victim(r, bits)).flatten() else { return Ok(()) };
+        let named = if self.is_local() {
+            // The process that gives a frame up, and its own policy's choice among its numbers.
+            let Some(donor) = self.donor(cause) else { return Ok(()) };
+            let Some(number) =
+                self.local_call(donor, |v, bits, time| v.victim(Reference { time, ..r }, bits)).flatten()
+            else {
+                return Ok(());
+            };
+            let charged = |m: &Model, n: Option<usize>| {
+                m.local().and_then(|l| {
+                    l.charges
+                        .iter()
+                        .filter(|&(_, &(p, k))| p == donor && n.is_none_or(|n| n == k))
+                        .min_by_key(|&(_, &(_, k))| k)
+                        .map(|(&f, _)| f)
+                })
+            };
+            // A policy names one of its numbers; if not, the donor's lowest.
+            match charged(self, Some(number)).or_else(|| charged(self, None)) {
+                Some(frame) => self.frame_index(frame),
+                None => return Ok(()),
+            }
+        } else {
+            let Some(named) = with_victims!(self, |v, bits| v.victim(r, bits)).flatten() else { return Ok(()) };
+            named
+        };
         // A policy names an occupied frame; if not, the lowest occupied one.
         let frame = match self.frames.contains_key(&(base + named as u32)) {
             true => base + named as u32,
@@ -301,7 +424,7 @@ impl Model {
             },
         };
         let i = self.frame_index(frame);
-        let dirty = EntryBits { procs: &mut self.procs, base }.modified(i);
+        let dirty = EntryBits::peek(&self.procs, base, i, |pg| pg.dirty);
         let link = self.frames.get(&frame).and_then(|f| f.link);
         let (slot, write) = match link {
             Some(slot) => (slot, dirty),
@@ -313,10 +436,14 @@ impl Model {
                 }
             }
         };
+        if self.is_local() {
+            self.uncharge(frame, true);
+        } else if let Some(d) = self.demand.as_deref_mut() {
+            d.victims.evict(i);
+        }
         let Some(held) = self.frames.remove(&frame) else { return Ok(()) };
         self.user_free.insert(frame);
         if let Some(d) = self.demand.as_deref_mut() {
-            d.victims.evict(i);
             if write {
                 d.slots[slot as usize].bytes = held.bytes;
             }
@@ -361,7 +488,7 @@ impl Model {
         let r = self.reference(pid, vpn);
         let cached = |m: &Model| a.slot.and_then(|s| m.cached(s));
         // A read of a cached page shares its frame; anything else needs one.
-        if (write || cached(self).is_none()) && self.demand_full() {
+        if (write || cached(self).is_none()) && self.needs_room(pid) {
             self.evict_one(pid, r)?;
         }
         let cached = cached(self);
@@ -434,6 +561,25 @@ impl Model {
             s.references += 1;
             s.hits += u64::from(hit);
         });
+        if self.is_local() {
+            // The page just loaded is charged to `pid`; any other reference is the hit of the
+            // policy the frame is charged to (at that process's time); `pid`'s policy ticks.
+            let page = r.page;
+            if matches!(reached, Reached::Loaded { fresh: true } | Reached::Copied) {
+                let n = self.charge(frame, pid);
+                self.local_call(pid, |v, bits, time| v.insert(n, Reference { page, time }, bits));
+            } else if let Some((q, n)) = self.local().and_then(|l| l.charges.get(&frame)).copied() {
+                self.local_call(q, |v, _, time| v.hit(n, Reference { page, time }));
+            }
+            self.local_call(pid, |v, bits, time| v.tick(Reference { page, time }, bits));
+            if let Some(h) = self.local_mut().and_then(|l| l.holdings.get_mut(&pid)) {
+                h.time += 1;
+            }
+            if let Some(d) = self.demand.as_deref_mut() {
+                d.time += 1;
+            }
+            return;
+        }
         let i = self.frame_index(frame);
         with_victims!(self, |v, bits| {
             match reached {
@@ -450,12 +596,21 @@ impl Model {
     /// `pid`'s `vpn` was just mapped into a fresh `frame` by an allocation (no reference).
     pub(super) fn demand_allocated(&mut self, pid: u32, vpn: u32, frame: u32) {
         let r = self.reference(pid, vpn);
+        if self.is_local() {
+            let n = self.charge(frame, pid);
+            self.local_call(pid, |v, bits, time| v.insert(n, Reference { time, ..r }, bits));
+            return;
+        }
         let i = self.frame_index(frame);
         with_victims!(self, |v, bits| v.insert(i, r, bits));
     }
 
     /// `frame` was freed outside eviction (its last mapping is gone).
     pub(super) fn demand_freed(&mut self, frame: u32) {
+        if self.is_local() {
+            self.uncharge(frame, false);
+            return;
+        }
         let i = self.frame_index(frame);
         if let Some(d) = self.demand.as_deref_mut() {
             d.victims.remove(i);
@@ -489,6 +644,136 @@ impl Model {
                 }
             }
             child.absent.insert(vpn, *a);
+        }
+    }
+
+    // ---- local replacement ------------------------------------------------------------------
+
+    fn is_local(&self) -> bool {
+        self.local().is_some()
+    }
+
+    fn local(&self) -> Option<&Local> {
+        self.demand.as_ref()?.local.as_ref()
+    }
+
+    fn local_mut(&mut self) -> Option<&mut Local> {
+        self.demand.as_deref_mut()?.local.as_mut()
+    }
+
+    /// Frames charged to `pid`.
+    fn held(&self, pid: u32) -> u32 {
+        self.local().map_or(0, |l| l.charges.values().filter(|&&(p, _)| p == pid).count() as u32)
+    }
+
+    /// `pid`'s share: `m / n` of the `m` frames among the `n` live processes, one more for
+    /// each of the `m mod n` lowest live pids.
+    fn share(&self, pid: u32) -> u32 {
+        let m = self.demand.as_ref().map_or(0, |d| d.config.frames);
+        let n = self.procs.len().max(1) as u32;
+        let rank = self.procs.keys().position(|&p| p == pid).unwrap_or(self.procs.len()) as u32;
+        m / n + u32::from(rank < m % n)
+    }
+
+    /// The process that must give a frame up for `pid` to have one: `pid` itself if it holds
+    /// a frame and at least its share; none while a frame is free; else the process over its
+    /// share the most (the lowest pid on a tie).
+    fn donor(&self, pid: u32) -> Option<u32> {
+        let held = self.held(pid);
+        if held > 0 && held >= self.share(pid) {
+            return Some(pid);
+        }
+        if !self.demand_full() {
+            return None;
+        }
+        let mut best: Option<(i64, u32)> = None;
+        for &q in self.procs.keys() {
+            let held = self.held(q);
+            let over = i64::from(held) - i64::from(self.share(q));
+            if held > 0 && best.is_none_or(|(b, _)| over > b) {
+                best = Some((over, q));
+            }
+        }
+        best.map(|(_, q)| q)
+    }
+
+    /// Whether `pid` must evict before it takes a frame: memory is full (global), or a donor
+    /// must give one up (local).
+    pub(super) fn needs_room(&self, pid: u32) -> bool {
+        if self.is_local() { self.donor(pid).is_some() } else { self.demand_full() }
+    }
+
+    /// Runs `f` on `pid`'s policy (made at its first use) with its numbers' bits and its time.
+    fn local_call<T>(&mut self, pid: u32, f: impl FnOnce(&mut Victims, &mut dyn Bits, u64) -> T) -> Option<T> {
+        let base = self.profile.memory.user.start;
+        let d = self.demand.as_deref_mut()?;
+        let (spec, options, n) = (d.spec, d.options, d.config.frames as usize);
+        let local = d.local.as_mut()?;
+        let h = local.holdings.entry(pid).or_insert_with(|| Holding {
+            victims: Victims::new(spec, n, options)
+                .unwrap_or_else(|| Victims::with_future(spec, n, options, Vec::new())),
+            time: 0,
+            numbers: 0,
+        });
+        let mut map = vec![None; h.numbers];
+        for (&frame, &(p, k)) in &local.charges {
+            if p == pid {
+                if let Some(slot) = map.get_mut(k) {
+                    *slot = Some(frame.saturating_sub(base) as usize);
+                }
+            }
+        }
+        let mut bits = LocalBits { procs: &mut self.procs, base, map };
+        Some(f(&mut h.victims, &mut bits, h.time))
+    }
+
+    /// Charges `frame` to `pid` under its lowest number not in use, which it returns.
+    fn charge(&mut self, frame: u32, pid: u32) -> usize {
+        self.local_call(pid, |_, _, _| ());
+        let Some(local) = self.local_mut() else { return 0 };
+        let used: Vec<usize> = local.charges.values().filter(|&&(p, _)| p == pid).map(|&(_, k)| k).collect();
+        let Some(h) = local.holdings.get_mut(&pid) else { return 0 };
+        let n = (0..h.numbers).find(|k| !used.contains(k)).unwrap_or(h.numbers);
+        h.numbers = h.numbers.max(n + 1);
+        local.charges.insert(frame, (pid, n));
+        n
+    }
+
+    /// Takes `frame` from the process it is charged to, whose policy forgets it (`evict`
+    /// after its own victim, else `remove`).
+    fn uncharge(&mut self, frame: u32, evicted: bool) {
+        let Some(local) = self.local_mut() else { return };
+        let Some((pid, n)) = local.charges.remove(&frame) else { return };
+        if let Some(h) = local.holdings.get_mut(&pid) {
+            if evicted {
+                h.victims.evict(n);
+            } else {
+                h.victims.remove(n);
+            }
+        }
+    }
+
+    /// `pid` stopped mapping `frame`, which others still map: if it was charged to `pid`, it
+    /// goes to the lowest pid that maps it (at its lowest VPN there), as a page just loaded.
+    pub(super) fn local_unmapped(&mut self, pid: u32, frame: u32) {
+        if self.local().and_then(|l| l.charges.get(&frame)).map(|&(p, _)| p) != Some(pid) {
+            return;
+        }
+        let maps = |p: &ProcModel| p.pages.iter().filter(|(_, pg)| pg.frame == frame).map(|(&v, _)| v).min();
+        if self.procs.get(&pid).and_then(maps).is_some() {
+            return;
+        }
+        self.uncharge(frame, false);
+        let Some((q, vpn)) = self.procs.iter().find_map(|(&q, p)| maps(p).map(|v| (q, v))) else { return };
+        let n = self.charge(frame, q);
+        let page = (u64::from(q) << 48) | u64::from(vpn);
+        self.local_call(q, |v, bits, time| v.insert(n, Reference { page, time }, bits));
+    }
+
+    /// `pid` ended: its policy goes.
+    pub(super) fn local_forget(&mut self, pid: u32) {
+        if let Some(l) = self.local_mut() {
+            l.holdings.remove(&pid);
         }
     }
 }

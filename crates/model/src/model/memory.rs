@@ -113,7 +113,7 @@ impl Model {
         }
         for v in vpns {
             if let Some(page) = self.procs.get_mut(&id).and_then(|p| p.pages.remove(&(v as u32))) {
-                self.unref(page.frame);
+                self.unref_by(id, page.frame);
             }
             if let Some(a) = self.procs.get_mut(&id).and_then(|p| p.absent.remove(&(v as u32))) {
                 self.drop_absent(a);
@@ -181,7 +181,7 @@ impl Model {
         let id = pid.as_u32();
         let vpn = (addr / PAGE) as u32;
         let shared = self.must_copy(page.frame);
-        if shared && self.demand_full() {
+        if shared && self.needs_room(id) {
             // Room first; the eviction may take this very page, whose write then faults it in.
             let r = self.reference(id, vpn);
             self.make_room(id, r)?;
@@ -195,7 +195,6 @@ impl Model {
             if let Some(f) = self.frames.get_mut(&new) {
                 f.bytes = bytes;
             }
-            self.unref(page.frame);
             new
         } else {
             page.frame
@@ -204,6 +203,10 @@ impl Model {
             p.pages.insert(vpn, PageModel { frame, cow: false, ..page });
             p.cow_faults += 1;
             p.cow_copies += u64::from(shared);
+        }
+        if shared {
+            // The old frame loses this mapping once the entry points at the copy.
+            self.unref_by(id, page.frame);
         }
         self.counters.cow_faults += 1;
         self.counters.cow_copies += u64::from(shared);

@@ -292,15 +292,25 @@ impl Model {
         }
     }
 
+    /// `pid` no longer maps `frame` (its entry is gone or points elsewhere): one mapping
+    /// fewer; under local replacement a frame others still map may change hands.
+    fn unref_by(&mut self, pid: u32, frame: u32) {
+        self.unref(frame);
+        if self.frames.contains_key(&frame) {
+            self.local_unmapped(pid, frame);
+        }
+    }
+
     /// Ends `pid` the way `exit_ps` does: every mapping and table frame back.
     fn destroy(&mut self, pid: u32) -> bool {
         let Some(p) = self.procs.remove(&pid) else { return false };
         for page in p.pages.values() {
-            self.unref(page.frame);
+            self.unref_by(pid, page.frame);
         }
         for a in p.absent.values() {
             self.drop_absent(*a);
         }
+        self.local_forget(pid);
         self.kernel_free.insert(p.root);
         self.kernel_free.extend(p.tables.values().copied());
         if self.current == Some(pid) {

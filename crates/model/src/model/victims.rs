@@ -21,6 +21,12 @@ pub(super) trait Bits {
     fn clear_referenced(&mut self, i: usize);
     /// M: some entry mapping `i` has its dirty bit.
     fn modified(&self, i: usize) -> bool;
+    /// The indices the policy sees: every frame, or (one process's numbers under local
+    /// replacement) as many as that process has numbered.
+    fn view(&self) -> usize;
+    /// Whether index `i` holds a page of the view (local replacement leaves holes where a
+    /// process gave a frame up; the scanning policies pass over them).
+    fn resident(&self, i: usize) -> bool;
 }
 
 /// One reference as the policies see it: the page (`pid << 48 | vpn`) and the time (successful
@@ -215,9 +221,14 @@ impl Victims {
             Spec::Lfu => self.min_by(|_, h| (h.count, h.used_at)),
             Spec::Clock | Spec::Second => {
                 // Clear R and advance until a frame with R = 0; evict it, the hand one past.
-                for _ in 0..=n {
-                    let i = self.hand;
-                    self.hand = (self.hand + 1) % n.max(1);
+                // The hand goes round the view, passing over holes.
+                let n = n.min(bits.view()).max(1);
+                for _ in 0..=2 * n {
+                    let i = self.hand % n;
+                    self.hand = (i + 1) % n;
+                    if !bits.resident(i) {
+                        continue;
+                    }
                     if bits.referenced(i) {
                         bits.clear_referenced(i);
                     } else {
@@ -236,7 +247,10 @@ impl Victims {
                 z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
                 z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
                 z ^= z >> 31;
-                Some((z % n.max(1) as u64) as usize)
+                // A draw on a hole goes to the next index holding a page, wrapping.
+                let n = n.min(bits.view()).max(1);
+                let x = (z % n as u64) as usize;
+                Some((0..n).map(|k| (x + k) % n).find(|&i| bits.resident(i)).unwrap_or(x))
             }
             Spec::SegmentedFifo(_) => {
                 // The secondary's least recent page, else the primary's head.
@@ -293,12 +307,15 @@ impl Victims {
     /// first R = 0, old, dirty one is remembered. After n: the remembered one, else the oldest
     /// last use (first met from where the scan began); the hand one past it.
     fn wsclock(&mut self, r: Reference, bits: &mut dyn Bits) -> usize {
-        let n = self.n().max(1);
-        let start = self.hand;
+        let n = self.n().min(bits.view()).max(1);
+        let start = self.hand % n;
         let mut dirty_old = None;
         for _ in 0..n {
-            let i = self.hand;
-            self.hand = (self.hand + 1) % n;
+            let i = self.hand % n;
+            self.hand = (i + 1) % n;
+            if !bits.resident(i) {
+                continue;
+            }
             if bits.referenced(i) {
                 bits.clear_referenced(i);
                 self.last[i] = r.time;
@@ -310,7 +327,9 @@ impl Victims {
             }
         }
         let i = dirty_old.unwrap_or_else(|| {
-            (0..n).map(|k| (start + k) % n).fold(start, |best, i| if self.last[i] < self.last[best] { i } else { best })
+            let mut order = (0..n).map(|k| (start + k) % n).filter(|&i| bits.resident(i));
+            let first = order.next().unwrap_or(0);
+            order.fold(first, |best, i| if self.last[i] < self.last[best] { i } else { best })
         });
         self.hand = (i + 1) % n;
         i
