@@ -17,8 +17,8 @@
 
 use kernel::{
     Access, AccessError, AllocateError, CreateError, DemandConfig, ExitError, ForkError, ForkPolicy, Kernel,
-    MapPageError, PAGE_SIZE, Perm, Pfn, Pid, Profile, PteFlags, Scope, SegmentSizes, SwitchOutcome, UnmapPageError,
-    VirtAddr, Vpn,
+    MapPageError, PAGE_SIZE, Perm, Pfn, Pid, Profile, Pte, PteFlags, Scope, SegmentSizes, SwitchOutcome,
+    UnmapPageError, VirtAddr, Vpn,
 };
 use paging::AbsentKind;
 
@@ -38,6 +38,8 @@ pub enum Value {
     Frame(Pfn),
     /// What `switch` did.
     Switch(SwitchOutcome),
+    /// An entry as it was (`clear_accessed_dirty`): its frame and flags.
+    Entry(Pfn, PteFlags),
 }
 
 /// A refused operation: the kernel's error for it.
@@ -51,7 +53,7 @@ pub enum Refusal {
     Fork(ForkError),
     /// `allocate_pages`, `deallocate_pages`.
     Allocate(AllocateError),
-    /// `read_mem`, `write_mem`, `touch`.
+    /// `read_mem`, `write_mem`, `touch`, `clear_accessed_dirty`.
     Access(AccessError),
     /// `map_page`.
     MapPage(MapPageError),
@@ -165,6 +167,8 @@ pub struct RunReport {
     pub clean_evictions: u64,
     /// Demand paging: evictions that wrote the page.
     pub dirty_evictions: u64,
+    /// `clear_accessed_dirty`s that cleared a bit that was set.
+    pub bits_cleared: usize,
 }
 
 impl RunReport {
@@ -189,10 +193,14 @@ impl RunReport {
         self.major_faults += other.major_faults;
         self.clean_evictions += other.clean_evictions;
         self.dirty_evictions += other.dirty_evictions;
+        self.bits_cleared += other.bits_cleared;
     }
 
     fn tally(&mut self, outcome: &Outcome) {
         self.steps += 1;
+        if let Ok(Value::Entry(_, f)) = outcome {
+            self.bits_cleared += usize::from(f.intersects(PteFlags::ACCESSED | PteFlags::DIRTY));
+        }
         match outcome {
             Ok(_) => self.ok += 1,
             Err(r) => match r.class() {
@@ -253,6 +261,7 @@ trait Machine {
     fn unmap_page(&mut self, pid: Pid, vpn: Vpn) -> Result<Pfn, UnmapPageError>;
     fn touch(&mut self, pid: Pid, vpn: Vpn, access: Access) -> Result<Pfn, AccessError>;
     fn switch(&mut self, pid: Pid) -> Result<SwitchOutcome, ForkError>;
+    fn clear_accessed_dirty(&mut self, pid: Pid, vpn: Vpn) -> Result<Pte, AccessError>;
 }
 
 macro_rules! machine_by_delegation {
@@ -300,6 +309,9 @@ macro_rules! machine_by_delegation {
             fn switch(&mut self, pid: Pid) -> Result<SwitchOutcome, ForkError> {
                 <$t>::switch(self, pid)
             }
+            fn clear_accessed_dirty(&mut self, pid: Pid, vpn: Vpn) -> Result<Pte, AccessError> {
+                <$t>::clear_accessed_dirty(self, pid, vpn)
+            }
         }
     };
 }
@@ -335,6 +347,9 @@ fn apply(m: &mut impl Machine, action: &Action, data: &[u8]) -> Outcome {
         Action::UnmapPage { pid, vpn } => m.unmap_page(pid, vpn).map(Value::Frame).map_err(Refusal::UnmapPage),
         Action::Touch { pid, vpn, access } => m.touch(pid, vpn, access).map(Value::Frame).map_err(Refusal::Access),
         Action::Switch { pid } => m.switch(pid).map(Value::Switch).map_err(Refusal::Fork),
+        Action::ClearAccessedDirty { pid, vpn } => {
+            m.clear_accessed_dirty(pid, vpn).map(|e| Value::Entry(e.frame(), e.flags())).map_err(Refusal::Access)
+        }
     }
 }
 

@@ -194,6 +194,14 @@ pub enum Op {
         /// The process to switch to, or to fork.
         pid: PidSel,
     },
+    /// `clear_accessed_dirty`: how a replacement policy resets a page's accessed and dirty
+    /// bits (a general machine's; the course machines' entries have none).
+    ClearAccessedDirty {
+        /// The process.
+        pid: PidSel,
+        /// The page.
+        vpn: PageSel,
+    },
 }
 
 /// An op resolved against the machine: the exact call made on both the kernel and the model.
@@ -290,6 +298,13 @@ pub enum Action {
     Switch {
         /// The process.
         pid: Pid,
+    },
+    /// `clear_accessed_dirty(pid, vpn)`.
+    ClearAccessedDirty {
+        /// The process.
+        pid: Pid,
+        /// The page.
+        vpn: Vpn,
     },
 }
 
@@ -507,6 +522,10 @@ impl Op {
                 Action::Touch { pid, vpn: Vpn::new(vpn.resolve(m, pid)), access }
             }
             Op::Switch { pid } => Action::Switch { pid: pid.resolve(m) },
+            Op::ClearAccessedDirty { pid, vpn } => {
+                let pid = pid.resolve(m);
+                Action::ClearAccessedDirty { pid, vpn: Vpn::new(vpn.resolve(m, pid)) }
+            }
         }
     }
 }

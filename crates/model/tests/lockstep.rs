@@ -105,6 +105,7 @@ fn op(flavour: Flavour, vpn_count: u32) -> BoxedStrategy<Op> {
         .prop_map(|(pid, vpn, write)| Op::Touch { pid, vpn, write });
     let switch_to = prop_oneof![3 => (0u32..8).prop_map(PidSel::Raw), 2 => pid_sel()];
     let switch = switch_to.prop_map(|pid| Op::Switch { pid });
+    let clear = (pid_sel(), page_sel(vpn_count)).prop_map(|(pid, vpn)| Op::ClearAccessedDirty { pid, vpn });
     match flavour {
         Flavour::Mtl458 => prop_oneof![
             6 => create(),
@@ -119,6 +120,7 @@ fn op(flavour: Flavour, vpn_count: u32) -> BoxedStrategy<Op> {
             1 => unmap,
             1 => touch,
             1 => switch,
+            2 => clear,
         ]
         .boxed(),
         Flavour::Ajou => prop_oneof![
@@ -134,6 +136,7 @@ fn op(flavour: Flavour, vpn_count: u32) -> BoxedStrategy<Op> {
             3 => unmap,
             10 => touch,
             5 => switch,
+            1 => clear,
         ]
         .boxed(),
     }
@@ -303,6 +306,7 @@ fn lockstep_general() {
     expect(cases, "kills", r.kills > 0);
     expect(cases, "out of memory", r.out_of_memory > 0);
     expect(cases, "copy-on-write copies", r.cow_copies > 0);
+    expect(cases, "accessed or dirty bits cleared", r.bits_cleared > 0);
 }
 
 /// `Kernel::reset` (how the fuzz targets reuse a machine): after a random run, a reset machine
@@ -384,6 +388,7 @@ fn demand_op() -> BoxedStrategy<Op> {
         1 => (pid(), any::<u16>(), perm).prop_map(|(pid, i, perm)| Op::MapPage { pid, vpn: PageSel::Unmapped(i), perm }),
         1 => (pid(), page()).prop_map(|(pid, vpn)| Op::UnmapPage { pid, vpn }),
         8 => (pid(), page(), any::<bool>()).prop_map(|(pid, vpn, write)| Op::Touch { pid, vpn, write }),
+        3 => (pid(), page()).prop_map(|(pid, vpn)| Op::ClearAccessedDirty { pid, vpn }),
     ]
     .boxed()
 }
@@ -470,6 +475,7 @@ fn lockstep_demand_paging() {
     expect(cases, "forks", r.forks > 0);
     expect(cases, "copy-on-write copies", r.cow_copies > 0);
     expect(cases, "kills", r.kills > 0);
+    expect(cases, "accessed or dirty bits cleared", r.bits_cleared > 0);
 }
 
 /// `opt` in lock step: it needs every reference in advance, so each case plans one: a process

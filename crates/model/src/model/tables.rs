@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use kernel::{Perm, Profile};
+use kernel::{AccessError, Fault, FaultReason, NoSuchProcess, Perm, Pfn, Pid, Profile, Pte, Vpn};
 use paging::{EntryBits, LeafRule};
 
 use super::{Model, PAGE, ProcModel};
@@ -101,6 +101,30 @@ impl Model {
             page.accessed |= rules.accessed;
             page.dirty |= rules.dirty && write;
         }
+    }
+
+    /// `clear_accessed_dirty`: the entry of `pid`'s present page `vpn` as it was, then its
+    /// accessed and dirty bits cleared. Nothing else changes, and nothing is counted: an
+    /// unmapped, absent or out-of-range page is a refusal, never a kill.
+    ///
+    /// # Errors
+    /// As the kernel's.
+    pub fn clear_accessed_dirty(&mut self, pid: Pid, vpn: Vpn) -> Result<Pte, AccessError> {
+        let id = pid.as_u32();
+        let p = self.procs.get_mut(&id).ok_or(NoSuchProcess { pid })?;
+        let refused = AccessError::Fault(Fault {
+            pid,
+            addr: vpn.start_address(),
+            reason: FaultReason::ReadUnmapped,
+            killed: false,
+        });
+        let Some(page) = p.pages.get_mut(&vpn.as_u32()) else { return Err(refused) };
+        // A frame no entry can hold is one the kernel's walk cannot give back: not mapped.
+        let Ok(old) = Pte::new(Pfn::new(page.frame), page.flags()) else { return Err(refused) };
+        page.accessed = false;
+        page.dirty = false;
+        self.touched_pages.push((id, vpn.as_u32()));
+        Ok(old)
     }
 
     /// The leaf tables of `pid` as the kernel lists them: (directory index, frame) in order;

@@ -200,6 +200,9 @@ macro_rules! apply {
             Action::UnmapPage { pid, vpn } => $m.unmap_page(pid, vpn).map(Value::Frame).map_err(Refusal::UnmapPage),
             Action::Touch { pid, vpn, access } => $m.touch(pid, vpn, access).map(Value::Frame).map_err(Refusal::Access),
             Action::Switch { pid } => $m.switch(pid).map(Value::Switch).map_err(Refusal::Fork),
+            Action::ClearAccessedDirty { pid, vpn } => {
+                $m.clear_accessed_dirty(pid, vpn).map(|e| Value::Entry(e.frame(), e.flags())).map_err(Refusal::Access)
+            }
         }
     };
 }
