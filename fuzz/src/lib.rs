@@ -170,19 +170,24 @@ pub fn general_profiles() -> Vec<Profile> {
     ]
 }
 
-/// Demand-paged machines for the [`ops`] target: `x86-32` and `sv32` on 96 KiB with 1 to 4
-/// frames for pages and 2 to 12 swap slots, lazy or not, so that evictions, major faults,
+/// Demand-paged machines for the [`ops`] target: `x86-32` and `sv32` on 96 KiB and a small
+/// 3-level machine of 2-byte entries on 128 KiB, with 1 to 4 frames for pages and 2 to 12 swap
+/// slots, lazy or not, so that evictions, major faults,
 /// shared swap slots and a full swap area come within a few ops; one machine per policy (every
 /// policy but `opt`, which needs the whole reference string in advance), a third of them with
 /// local replacement, each against the model's own restatement of it.
 pub fn demand_machines() -> Vec<(Profile, DemandSetup)> {
     use kernel::{DemandConfig, Format, Preset};
     use policy::Spec;
-    let machine = |preset: Preset, policy: ForkPolicy| {
-        let format = Format::general(preset.format()).expect("the 32-bit presets have software bits");
-        let p = Profile::machine(preset.name(), format, 24 * 4096).expect("the fuzz machines build");
+    let machine = |name: &'static str, format: kernel::MachineFormat, frames: u64, policy: ForkPolicy| {
+        let format = Format::general(format).expect("the fuzz formats have software bits");
+        let p = Profile::machine(name, format, frames * 4096).expect("the fuzz machines build");
         Profile { fork_policy: policy, ..p }
     };
+    // The 32-bit presets' 2^20 pages make a whole-space stack cost milliseconds on both sides;
+    // the small geometry (3 levels of 3, 2 and 4 bits, 2-byte entries with accessed and dirty
+    // bits) keeps most executions short.
+    let small = || machines::custom_format(&[3, 2, 4], 4096, 2).expect("a valid geometry");
     let options = policy::Options { period: 3, tau: 2, seed: 7, ..policy::Options::default() };
     let specs = [
         Spec::Fifo,
@@ -203,12 +208,20 @@ pub fn demand_machines() -> Vec<(Profile, DemandSetup)> {
         .into_iter()
         .enumerate()
         .map(|(i, spec)| {
-            let (preset, policy) =
-                if i % 2 == 0 { (Preset::X86_32, ForkPolicy::CopyOnWrite) } else { (Preset::Sv32, ForkPolicy::Eager) };
+            let profile = match i % 4 {
+                0 => machine("x86-32-demand", Preset::X86_32.format(), 24, ForkPolicy::CopyOnWrite),
+                2 => machine("sv32-demand", Preset::Sv32.format(), 24, ForkPolicy::Eager),
+                _ => machine(
+                    "3-level-demand",
+                    small(),
+                    32,
+                    if i % 4 == 1 { ForkPolicy::Eager } else { ForkPolicy::CopyOnWrite },
+                ),
+            };
             let config =
                 DemandConfig { frames: 1 + (i as u32 % 4), swap_slots: 2 + (i as u32 * 5) % 11, lazy: i % 3 != 2 };
             let scope = if i % 3 == 1 { kernel::Scope::Local } else { kernel::Scope::Global };
-            (machine(preset, policy), DemandSetup { config, spec, options, scope })
+            (profile, DemandSetup { config, spec, options, scope })
         })
         .collect()
 }
