@@ -174,14 +174,19 @@ impl Kernel {
     pub fn clear_accessed_dirty(&mut self, pid: Pid, vpn: Vpn) -> Result<Pte, AccessError> {
         let table = self.lookup(pid)?.table;
         let flags = PteFlags::ACCESSED | PteFlags::DIRTY;
-        table.clear_flags(&mut self.mem.arena, vpn, flags).map_err(|_| {
+        let old = table.clear_flags(&mut self.mem.arena, vpn, flags).map_err(|_| {
             AccessError::Fault(crate::Fault {
                 pid,
                 addr: vpn.start_address(),
                 reason: FaultReason::ReadUnmapped,
                 killed: false,
             })
-        })
+        })?;
+        if old.flags().contains(PteFlags::DIRTY) {
+            // The dirty bit was all that said a swap copy of the page is stale.
+            self.demand_copy_stale(old.frame());
+        }
+        Ok(old)
     }
 
     #[inline]

@@ -548,6 +548,18 @@ impl Kernel {
         }
     }
 
+    /// A dirty bit of an entry mapping `frame` was cleared without the page being written
+    /// (`clear_accessed_dirty`): the swap copy the frame holds, if any, is stale and is
+    /// forgotten (its slot freed if no entry names it), so that the next eviction writes the
+    /// page instead of counting it clean.
+    pub(crate) fn demand_copy_stale(&mut self, frame: Pfn) {
+        let Some(d) = self.demand.as_deref_mut() else { return };
+        let Some(i) = d.frame_index(frame) else { return };
+        if let Some(slot) = d.link[i].take() {
+            d.swap.set_cached(slot, None);
+        }
+    }
+
     /// Whether a copy-on-write fault on `frame` must copy it: it is mapped more than once, or
     /// (demand paging) it caches a swap slot that entries still name.
     pub(crate) fn must_copy(&self, frame: Pfn) -> bool {

@@ -369,3 +369,23 @@ fn an_access_past_the_space_does_not_reach_a_swapped_page_0() {
     assert_eq!((k.swap_slot_users(0), k.swap_slots_used()), (Some(0), 0));
     assert_eq!(stats(&k).faults, 2);
 }
+
+/// Regression (found restating `clear_accessed_dirty` beside the swap cache in the model): a
+/// page read back from swap keeps its slot as a clean copy; written, it is dirty, and only the
+/// dirty bit says the copy is stale. Clearing the bits (as a policy or a tool may) must not
+/// make its eviction "clean": the write would be lost and the old bytes read back.
+#[test]
+fn clearing_the_dirty_bit_of_a_page_read_back_does_not_lose_its_write() {
+    let mut k = machine(Preset::X86_64, 1, 4, true, Spec::Fifo);
+    let p = process(&mut k, 2);
+    k.write_mem(p, VirtAddr::new(0), 1).unwrap();
+    k.touch(p, Vpn::new(1), Access::Read).unwrap(); // page 0 to slot 0
+    assert_eq!(k.read_mem(p, VirtAddr::new(0)).unwrap(), 1); // back, slot 0 its clean copy
+    k.write_mem(p, VirtAddr::new(0), 2).unwrap(); // dirty: slot 0 is stale
+    k.clear_accessed_dirty(p, Vpn::new(0)).unwrap();
+    checked(&k);
+    k.touch(p, Vpn::new(1), Access::Read).unwrap(); // page 0 out again: must be written
+    checked(&k);
+    assert_eq!(k.read_mem(p, VirtAddr::new(0)).unwrap(), 2, "the write survives the eviction");
+    checked(&k);
+}

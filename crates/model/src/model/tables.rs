@@ -121,8 +121,16 @@ impl Model {
         let Some(page) = p.pages.get_mut(&vpn.as_u32()) else { return Err(refused) };
         // A frame no entry can hold is one the kernel's walk cannot give back: not mapped.
         let Ok(old) = Pte::new(Pfn::new(page.frame), page.flags()) else { return Err(refused) };
+        let (frame, dirty) = (page.frame, page.dirty);
         page.accessed = false;
         page.dirty = false;
+        if dirty {
+            // Demand paging: the dirty bit was all that said the frame's swap copy is stale;
+            // the copy is forgotten, so the next eviction writes the page.
+            if let Some(f) = self.frames.get_mut(&frame) {
+                f.link = None;
+            }
+        }
         self.touched_pages.push((id, vpn.as_u32()));
         Ok(old)
     }
