@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use grade::random::GenOptions;
 
 use crate::grade::ShellReference;
@@ -49,7 +48,8 @@ pub fn run(args: &GenArgs) -> anyhow::Result<i32> {
     let opts = GenOptions { seed: args.seed, commands: args.commands, tlb: args.tlb };
     let script = grade::random::generate(&ShellReference { base: None }, &opts)?;
     match &args.output {
-        Some(p) => std::fs::write(p, &script).with_context(|| format!("writing {}", p.display()))?,
+        Some(p) => std::fs::write(p, &script)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {}", p.display(), crate::io_why(&e)))?,
         None => std::io::stdout().lock().write_all(&script)?,
     }
     Ok(0)

@@ -33,6 +33,20 @@ pub struct Args {
 /// Valgrind is not installed or fails to start, the command cannot be traced, or the output
 /// cannot be written.
 pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
+    // The output is created first: a name that cannot be written is said before the command
+    // runs, not after a long recording.
+    let file = File::create(&args.output)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {}", args.output.display(), crate::io_why(&e)))?;
+    let result = record(args, file, out);
+    if result.is_err() {
+        // No empty or partial trace left behind to be replayed by mistake.
+        let _ = std::fs::remove_file(&args.output);
+    }
+    result
+}
+
+/// Runs the command under lackey and writes its log to `file` (the output).
+fn record<W: Write>(args: &Args, file: File, out: &mut W) -> anyhow::Result<()> {
     let log = tempfile::NamedTempFile::new().context("cannot create a temporary file for valgrind's log")?;
     let status = Command::new(&args.valgrind)
         .arg("--tool=lackey")
@@ -56,13 +70,15 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
         _ => Compression::Plain,
     };
     let src = BufReader::new(File::open(log.path()).context("cannot read valgrind's log")?);
-    let mut dst =
-        BufWriter::new(File::create(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?);
+    let mut dst = BufWriter::new(file);
     let bytes = trace::compress(compression, src, &mut dst)
         .and_then(|n| dst.flush().map(|()| n))
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     if bytes == 0 {
-        bail!("{} wrote no log: is it Valgrind? (exit status {status})", args.valgrind.display());
+        bail!(
+            "{} wrote no log ({status}): the command could not be started, or it is not Valgrind",
+            args.valgrind.display()
+        );
     }
     writeln!(
         out,

@@ -35,7 +35,7 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     } else {
         std::fs::File::open(&args.problem).and_then(|f| f.take(MAX_PROBLEM_BYTES + 1).read_to_end(&mut bytes))
     };
-    read.with_context(|| format!("cannot read problem {name}"))?;
+    read.map_err(|e| anyhow::anyhow!("cannot read problem {name}: {}", crate::io_why(&e)))?;
     if bytes.len() as u64 > MAX_PROBLEM_BYTES {
         bail!("{name}: longer than {MAX_PROBLEM_BYTES} bytes, not a problem text");
     }

@@ -4,7 +4,6 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use view::{Recorder, Stream, Transcript};
 
 use crate::{Flow, Machine, Shell, script_dir};
@@ -54,7 +53,8 @@ pub fn run(args: &ViewArgs) -> anyhow::Result<i32> {
         Some(p) => p.clone(),
         None => default_output(&args.script),
     };
-    std::fs::write(&target, &page).with_context(|| format!("cannot write {}", target.display()))?;
+    std::fs::write(&target, &page)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", target.display(), crate::io_why(&e)))?;
     println!("wrote {}: {steps} steps, {} bytes", target.display(), page.len());
     Ok(0)
 }

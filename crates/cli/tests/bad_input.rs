@@ -151,3 +151,27 @@ fn a_binary_trace_is_one_line_of_text_not_its_bytes() {
     refused(&["replay", "/dev/zero", "--frames", "3"], 2, "line 1: not a text trace (byte 0x00 at offset 0)");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn files_that_cannot_be_read_or_written_are_said_in_words_and_early() {
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-words-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let script = dir.join("s.vm");
+    std::fs::write(&script, "alloc 1 rw\n").unwrap();
+    let s = script.to_str().unwrap();
+    refused(&["solve", d], 1, &format!("cannot read problem {d}: it is a directory"));
+    refused(&["gen", "--seed", "1", "-o", d], 2, &format!("cannot write {d}: it is a directory"));
+    refused(&["view", s, "-o", d], 1, &format!("cannot write {d}: it is a directory"));
+    // The output is checked before the command runs (`true` stands in for valgrind).
+    refused(
+        &["record", "-o", d, "--valgrind", "/bin/true", "--", "x"],
+        1,
+        &format!("cannot create {d}: it is a directory"),
+    );
+    let trace = dir.join("t.gz");
+    let t = trace.to_str().unwrap();
+    refused(&["record", "-o", t, "--valgrind", "/bin/true", "--", "x"], 1, "/bin/true wrote no log (exit status: 0)");
+    assert!(!trace.exists(), "no empty trace left behind");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -57,11 +57,16 @@ fn record_a_tiny_program_and_replay_it() {
 
 #[test]
 fn record_without_valgrind_says_so() {
+    // The output must be writable: an output that cannot be created is said first, before
+    // anything runs.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("x.gz");
     let out = Command::new(env!("CARGO_BIN_EXE_vmsim"))
-        .args(["record", "--valgrind", "/nonexistent/valgrind", "-o", "/nonexistent/x.gz", "--", "/bin/true"])
+        .args(["record", "--valgrind", "/nonexistent/valgrind", "-o", trace.to_str().unwrap(), "--", "/bin/true"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not found") && err.contains("install valgrind"), "{err}");
+    assert!(!trace.exists(), "no empty trace left behind");
 }
