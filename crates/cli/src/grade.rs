@@ -146,7 +146,7 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<i32> {
     let mut cases: Vec<(Case, PathBuf)> = Vec::new();
     for path in &args.cases {
         for file in case_files(path)? {
-            let script = std::fs::read(&file).with_context(|| format!("reading case {}", file.display()))?;
+            let script = read_case(&file)?;
             let name =
                 file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
             cases.push((Case { name, script }, file));
@@ -183,9 +183,34 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<i32> {
     Ok(if results.iter().all(CaseResult::passed) { 0 } else { 1 })
 }
 
+/// The most bytes of a case read: a bound on the memory an endless file (`/dev/zero`) takes.
+const MAX_CASE_BYTES: u64 = 64 << 20;
+
+/// A case script, read in bounded memory.
+///
+/// # Errors
+/// The file cannot be read, or is larger than [`MAX_CASE_BYTES`].
+fn read_case(file: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let cannot = |why: String| anyhow::anyhow!("cannot read case {}: {why}", file.display());
+    let mut script = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_CASE_BYTES + 1).read_to_end(&mut script))
+        .map_err(|e| cannot(crate::io_why(&e)))?;
+    if script.len() as u64 > MAX_CASE_BYTES {
+        return Err(cannot(format!("larger than {MAX_CASE_BYTES} bytes")));
+    }
+    Ok(script)
+}
+
 /// A case path: the file itself, or every file in the directory, in name order.
+///
+/// # Errors
+/// The path cannot be read, or is a directory with no file in it (a run that grades nothing
+/// must not pass).
 fn case_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading case {}", path.display()))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("cannot read case {}: {}", path.display(), crate::io_why(&e)))?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -195,5 +220,8 @@ fn case_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter(|p| p.is_file())
         .collect();
     files.sort();
+    if files.is_empty() {
+        bail!("no case in {}: the directory holds no file", path.display());
+    }
     Ok(files)
 }

@@ -175,3 +175,16 @@ fn files_that_cannot_be_read_or_written_are_said_in_words_and_early() {
     assert!(!trace.exists(), "no empty trace left behind");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn grading_nothing_or_an_endless_case_is_an_error_not_a_pass() {
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-grade-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    let empty = dir.join("empty");
+    let e = empty.to_str().unwrap();
+    // `true` stands in for the student's program: no case is run in either.
+    refused(&["grade", "--student", "/bin/true", e], 2, &format!("no case in {e}: the directory holds no file"));
+    refused(&["grade", "--student", "/bin/true", "/dev/zero"], 2, "cannot read case /dev/zero: larger than");
+    refused(&["grade", "--student", "/bin/true", "no/such/case"], 2, "cannot read case no/such/case: no such file");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
