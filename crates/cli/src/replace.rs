@@ -11,6 +11,10 @@ use policy::{FrameNote, OptTies, Options, Reference, Simulator, Spec};
 /// The most frames a run may have (each costs a few words; a typo must not cost gigabytes).
 const MAX_FRAMES: usize = 1 << 20;
 
+/// The most frame counts in one `--frames A..B` table, as for `vmsim sweep`: each is a run of
+/// every policy from empty frames, so `1..1048576` ran past 20 s (and printed a million rows).
+const MAX_SIZES: usize = 65_536;
+
 /// The largest reference file or standard input read (a few million references; a trace of
 /// more is for `vmsim replay --trace-format pages`, which streams).
 const MAX_REFS_BYTES: u64 = 64 << 20;
@@ -159,6 +163,9 @@ fn parse_frames(s: &str) -> anyhow::Result<(usize, usize)> {
             let (a, b) = (num(a)?, num(b.strip_prefix('=').unwrap_or(b))?);
             if a > b {
                 bail!("--frames: the range {s} is empty");
+            }
+            if b - a >= MAX_SIZES {
+                bail!("--frames: the range {s} has {} sizes; a table has at most {MAX_SIZES}", b - a + 1);
             }
             Ok((a, b))
         }

@@ -188,3 +188,14 @@ fn grading_nothing_or_an_endless_case_is_an_error_not_a_pass() {
     refused(&["grade", "--student", "/bin/true", "no/such/case"], 2, "cannot read case no/such/case: no such file");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_table_of_too_many_frame_counts_is_refused_at_once() {
+    // Each count is a run of every policy from empty frames: a million ran past 20 s (debug build).
+    refused(
+        &["replace", "--frames", "1..1048576", "1,2,3"],
+        2,
+        "the range 1..1048576 has 1048576 sizes; a table has at most 65536",
+    );
+    refused(&["replace", "--frames", "1..65537", "1,2,3"], 2, "has 65537 sizes");
+}
