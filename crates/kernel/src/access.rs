@@ -128,16 +128,22 @@ impl Kernel {
         }
     }
 
-    /// [`Kernel::record_access`] unless the entry the walk found, `e`, has the bits already
-    /// and no demand-paging policy needs to see the reference: as hardware writes an entry only
-    /// to set a clear accessed or dirty bit, so the common access to a page used before costs
-    /// one walk, not two. (A layout without the bits never shows them, and `record_access`
-    /// then writes nothing.)
+    /// [`Kernel::record_access`] unless the entry the walk found, `e`, has the bits already:
+    /// as hardware writes an entry only to set a clear accessed or dirty bit, so the common
+    /// access to a page used before costs one walk, not two. (A layout without the bits never
+    /// shows them, and `record_access` then writes nothing.) Under demand paging the policy
+    /// then hears of the reference, with the frame of `e` (setting bits moves no frame, so no
+    /// walk is needed to find it).
     #[inline]
     fn record_if_new(&mut self, pid: Pid, addr: VirtAddr, e: Pte, write: bool) {
         let needed = if write { PteFlags::ACCESSED | PteFlags::DIRTY } else { PteFlags::ACCESSED };
-        if self.demand.is_some() || !e.flags().contains(needed) {
+        if !e.flags().contains(needed) {
             self.record_access(pid, addr, write);
+        }
+        if self.demand.is_some() {
+            if let Some(vpn) = Vpn::containing(addr) {
+                self.demand_reference(pid, vpn, e.frame(), write);
+            }
         }
     }
 
@@ -146,11 +152,6 @@ impl Kernel {
     fn record_access(&mut self, pid: Pid, addr: VirtAddr, write: bool) {
         if let (Some(table), Some(vpn)) = (self.procs.table(pid), Vpn::containing(addr)) {
             table.record_access(&mut self.mem.arena, vpn, write);
-            if self.demand.is_some() {
-                if let Some(e) = table.translate(&self.mem.arena, vpn) {
-                    self.demand_reference(pid, vpn, e.frame(), write);
-                }
-            }
         }
     }
 

@@ -4,7 +4,7 @@
 
 use paging::{Absent, AbsentKind, Pte, PteFlags};
 use phys::{FrameAllocator, Pfn};
-use policy::{Frame, FrameBits, Ref};
+use policy::{Frame, Ref};
 
 use crate::Kernel;
 use crate::demand::{MmuBits, with_policy};
@@ -80,7 +80,18 @@ impl Kernel {
                 None => return Ok(()),
             }
         };
-        let dirty = MmuBits { arena: &mut self.mem.arena, procs: &self.procs, rmap: &d.rmap }.modified(Frame(i));
+        // Every entry's flags, read once: they give the page's M bit (any entry dirty) and
+        // become the absent entries' flags.
+        let flags: Vec<PteFlags> = d.rmap[i]
+            .iter()
+            .map(|&(pid, vpn)| {
+                self.procs
+                    .table(pid)
+                    .and_then(|t| t.translate(&self.mem.arena, vpn))
+                    .map_or(PteFlags::empty(), Pte::flags)
+            })
+            .collect();
+        let dirty = flags.iter().any(|f| f.contains(PteFlags::DIRTY));
         let Some(d) = self.demand.as_deref_mut() else { return Ok(()) };
         let frame = Pfn::new(d.base + i as u32);
         let (slot, write) = match d.link[i] {
@@ -103,9 +114,8 @@ impl Kernel {
         let entries = std::mem::take(&mut d.rmap[i]);
         d.swap.add_users(slot, entries.len() as u32);
         d.swap.set_cached(slot, None);
-        for &(pid, vpn) in &entries {
+        for (&(pid, vpn), &flags) in entries.iter().zip(&flags) {
             if let Some(table) = self.procs.table(pid) {
-                let flags = table.translate(&self.mem.arena, vpn).map_or(PteFlags::empty(), Pte::flags);
                 let absent = Absent { kind: AbsentKind::Swapped(slot), flags };
                 let swapped = table.set_absent(&mut self.mem.arena, &mut self.mem.kernel, vpn, absent);
                 debug_assert!(swapped.is_ok(), "an entry in the reverse map is mapped");
