@@ -258,9 +258,18 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Random operations with `check` after each, every byte compared with a naive map of
-/// each process's pages (fork copies the map: isolation is what copy-on-write must keep).
-fn random_run(spec: Spec, lazy: bool, frames: u32, ops: &[Op]) -> Result<(), TestCaseError> {
-    let mut k = machine(Preset::X86_64, frames, 256, lazy, spec);
+/// each process's pages (fork copies the map: isolation is what copy-on-write must keep);
+/// with `local`, under local replacement (equal shares, a policy per process).
+fn random_run(spec: Spec, lazy: bool, frames: u32, ops: &[Op], local: bool) -> Result<(), TestCaseError> {
+    let mut k = if local {
+        let format = Format::general(Preset::X86_64.format()).unwrap();
+        let mut k = Kernel::new(Profile::machine("x86-64", format, 1 << 20).unwrap()).unwrap();
+        let config = DemandConfig { frames, swap_slots: 256, lazy };
+        k.enable_local_demand_paging(config, spec, &Options::default()).unwrap();
+        k
+    } else {
+        machine(Preset::X86_64, frames, 256, lazy, spec)
+    };
     let mut model: Vec<(Pid, BTreeMap<u8, u8>)> = Vec::new();
     let p = process(&mut k, 6);
     model.push((p, (0..6).map(|v| (v, 0)).collect()));
@@ -344,7 +353,18 @@ proptest! {
         ops in prop::collection::vec(op(), 1..60),
     ) {
         for spec in Spec::ALL.into_iter().filter(|&s| s != Spec::Opt) {
-            random_run(spec, lazy, frames, &ops)?;
+            random_run(spec, lazy, frames, &ops, false)?;
+        }
+    }
+
+    #[test]
+    fn random_forks_writes_and_evictions_keep_every_invariant_under_local_replacement(
+        lazy in any::<bool>(),
+        frames in 1u32..7,
+        ops in prop::collection::vec(op(), 1..60),
+    ) {
+        for spec in Spec::ALL.into_iter().filter(|&s| s != Spec::Opt) {
+            random_run(spec, lazy, frames, &ops, true)?;
         }
     }
 }
