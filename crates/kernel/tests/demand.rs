@@ -245,6 +245,8 @@ enum Op {
     Exit { proc: usize },
     Free { proc: usize, page: u8 },
     Alloc { proc: usize, page: u8 },
+    // `clear_accessed_dirty`, as a policy or a tool may: it must never lose a write.
+    Clear { proc: usize, page: u8 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -254,6 +256,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..4).prop_map(|proc| Op::Exit { proc }),
         1 => (0usize..4, 0u8..6).prop_map(|(proc, page)| Op::Free { proc, page }),
         1 => (0usize..4, 0u8..6).prop_map(|(proc, page)| Op::Alloc { proc, page }),
+        3 => (0usize..4, 0u8..6).prop_map(|(proc, page)| Op::Clear { proc, page }),
     ]
 }
 
@@ -321,6 +324,11 @@ fn random_run(spec: Spec, lazy: bool, frames: u32, ops: &[Op], local: bool) -> R
                     k.allocate_pages(*pid, VirtAddr::new(u64::from(page) << 12), 1, RW).unwrap();
                     e.insert(0);
                 }
+            }
+            Op::Clear { proc, page } => {
+                // Refused for a page not present (lazy, swapped, unallocated): nothing changes.
+                let (pid, _) = model[proc % model.len()];
+                let _ = k.clear_accessed_dirty(pid, kernel::Vpn::new(u32::from(page)));
             }
         }
         if let Err(e) = k.check() {
