@@ -149,11 +149,23 @@ pub fn parse_frames(s: &str) -> anyhow::Result<Vec<usize>> {
                 bail!("`...` needs two sizes before it and one after: 4,8,...,1024");
             };
             let end: usize = end.parse().with_context(|| format!("`{end}` is not a number of frames"))?;
+            if b <= a {
+                bail!("`{a},{b},...`: the two sizes before `...` must go up");
+            }
+            // Checked: a size past `usize` is past `end` too (an unchecked step wrapped to 0 and
+            // then pushed 0 without end). The count is checked as it grows, not after.
             let mut cur: usize = b;
-            while cur < end {
-                cur = if b == a * 2 { cur * 2 } else { cur + (b - a).max(1) };
-                if cur < end {
-                    out.push(cur);
+            loop {
+                let next = if Some(b) == a.checked_mul(2) { cur.checked_mul(2) } else { cur.checked_add(b - a) };
+                match next {
+                    Some(n) if n < end => {
+                        out.push(n);
+                        cur = n;
+                    }
+                    _ => break,
+                }
+                if out.len() > 1 << 16 {
+                    bail!("more than 65536 sizes");
                 }
             }
         } else if let Some((a, b)) = p.split_once("..") {
@@ -196,5 +208,20 @@ mod tests {
         assert_eq!(parse_frames("2,4,...,10").unwrap(), vec![2, 4, 8, 10]);
         assert_eq!(parse_frames("1,2,...,4").unwrap(), vec![1, 2, 4]);
         assert!(parse_frames("x").is_err());
+    }
+
+    #[test]
+    fn a_doubling_or_step_to_a_huge_end_is_bounded_and_never_overflows() {
+        // Doubling to 2^64 - 1 stops at 2^63, then the end (it overflowed: a panic, or in
+        // release a wrap to 0 and zeros pushed without end).
+        let v = parse_frames("1,2,...,18446744073709551615").unwrap();
+        assert_eq!((v.len(), v[63], v[64]), (65, 1usize << 63, usize::MAX));
+        let e = parse_frames("1,2,...,18446744073709551615,1..65536").unwrap_err();
+        assert_eq!(e.to_string(), "more than 65536 sizes");
+        assert_eq!(parse_frames("1,3,...,18446744073709551615").unwrap_err().to_string(), "more than 65536 sizes");
+        // A step that goes down underflowed.
+        let e = parse_frames("8,4,...,64").unwrap_err();
+        assert_eq!(e.to_string(), "`8,4,...`: the two sizes before `...` must go up");
+        assert!(parse_frames("4,4,...,64").is_err());
     }
 }
