@@ -214,6 +214,13 @@ pub enum UnmapPageError {
         /// The VPN given.
         vpn: Vpn,
     },
+    /// Demand paging: the page is allocated but has no frame now (swapped out, or lazy and
+    /// not touched yet); `deallocate_pages` frees it. Nothing changed.
+    #[error("{vpn} is allocated but not present")]
+    Absent {
+        /// The VPN given.
+        vpn: Vpn,
+    },
 }
 
 /// `allocate_pages` or `deallocate_pages` failed.

@@ -99,9 +99,13 @@ impl Kernel {
     /// process maps it (`ajou`'s `free`).
     ///
     /// # Errors
-    /// [`UnmapPageError::NotMapped`] if `vpn` maps nothing.
+    /// [`UnmapPageError::NotMapped`] if `vpn` maps nothing; [`UnmapPageError::Absent`] if it is
+    /// allocated but not present (demand paging: it has no frame to unmap).
     pub fn unmap_page(&mut self, pid: Pid, vpn: Vpn) -> Result<Pfn, UnmapPageError> {
         let table = self.lookup(pid)?.table;
+        if self.is_absent(table, vpn) {
+            return Err(UnmapPageError::Absent { vpn });
+        }
         let frame = unmap_one(&mut self.mem, table, vpn)?;
         self.demand_unmapped(pid, vpn, frame, !self.mem.user.is_allocated(frame));
         self.tlb.invalidate(pid, vpn.start_address());

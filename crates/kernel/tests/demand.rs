@@ -417,3 +417,22 @@ fn clearing_the_dirty_bit_of_a_page_read_back_does_not_lose_its_write() {
     assert_eq!(k.read_mem(p, VirtAddr::new(0)).unwrap(), 2, "the write survives the eviction");
     checked(&k);
 }
+
+/// `unmap_page` of a page that is allocated but not present said "is not allocated" and left
+/// it allocated: it is refused as `map_page` refuses it, as absent, and `deallocate_pages`
+/// frees it.
+#[test]
+fn unmap_page_of_an_absent_page_says_it_is_absent() {
+    let mut k = machine(Preset::X86_64, 1, 4, true, Spec::Fifo);
+    let p = process(&mut k, 2);
+    let e = k.unmap_page(p, Vpn::new(0)).unwrap_err(); // lazy
+    assert_eq!(e, kernel::UnmapPageError::Absent { vpn: Vpn::new(0) });
+    assert_eq!(e.to_string(), format!("{} is allocated but not present", Vpn::new(0)));
+    k.write_mem(p, VirtAddr::new(0), 1).unwrap();
+    k.write_mem(p, VirtAddr::new(0x1000), 2).unwrap(); // page 0 to slot 0
+    assert_eq!(k.unmap_page(p, Vpn::new(0)), Err(kernel::UnmapPageError::Absent { vpn: Vpn::new(0) }));
+    assert_eq!(k.swap_slot_users(0), Some(1));
+    k.deallocate_pages(p, VirtAddr::new(0), 1).unwrap();
+    assert_eq!(k.swap_slot_users(0), Some(0));
+    checked(&k);
+}

@@ -56,6 +56,9 @@ impl Model {
     pub fn unmap_page(&mut self, pid: Pid, vpn: Vpn) -> Result<Pfn, UnmapPageError> {
         let id = pid.as_u32();
         let Some(p) = self.procs.get_mut(&id) else { return Err(NoSuchProcess { pid }.into()) };
+        if p.absent.contains_key(&vpn.as_u32()) {
+            return Err(UnmapPageError::Absent { vpn });
+        }
         let Some(page) = p.pages.remove(&vpn.as_u32()) else { return Err(UnmapPageError::NotMapped { vpn }) };
         self.unref_by(id, page.frame);
         self.counters.pages_freed += 1;
