@@ -199,3 +199,17 @@ fn a_table_of_too_many_frame_counts_is_refused_at_once() {
     );
     refused(&["replace", "--frames", "1..65537", "1,2,3"], 2, "has 65537 sizes");
 }
+
+#[test]
+fn a_record_straddling_billions_of_pages_is_named_not_a_crash() {
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-straddle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = dir.join("big.lackey");
+    // 4 GiB on pages of one byte: memory ran out and the process aborted.
+    std::fs::write(&t, "I  00001000,4\n L 00001000,4294967295\n").unwrap();
+    let t = t.to_str().unwrap();
+    let want = "line 2: the record covers 4294967295 pages; --straddle references at most 65536 pages a record";
+    refused(&["replay", t, "--frames", "3", "--straddle", "--page-size", "1"], 2, want);
+    refused(&["sweep", t, "--frames", "1..3", "--straddle", "--page-size", "1"], 2, want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

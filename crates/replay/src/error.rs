@@ -50,15 +50,25 @@ pub enum ReplayError {
         /// What went wrong.
         what: String,
     },
-    /// A machine refused the reference of the record on trace line `line` (an address outside
-    /// its address space, tables that outgrew their memory).
+    /// The record on trace line `line` could not be replayed: a machine refused its reference
+    /// (an address outside its address space, tables that outgrew their memory), or it covers
+    /// more pages than `--straddle` references.
     #[error("line {line}: {error}")]
     AtLine {
         /// 1-based line number of the record in the (decompressed) trace.
         line: u64,
-        /// What the machine said (a [`ReplayError::Machine`]); in the message, not the
+        /// What was wrong (a [`ReplayError::Machine`], [`ReplayError::Straddle`]); in the message, not the
         /// `source`, so that a chain printer says it once.
         error: Box<ReplayError>,
+    },
+    /// A record that covers more pages than `--straddle` references for one record (a size
+    /// of gigabytes on pages of one byte would be billions of references).
+    #[error("the record covers {pages} pages; --straddle references at most {limit} pages a record")]
+    Straddle {
+        /// Pages the record covers.
+        pages: u64,
+        /// [`crate::MAX_STRADDLE_PAGES`].
+        limit: u64,
     },
     /// The plotting library refused to draw the curve.
     #[error("drawing the curve: {0}")]

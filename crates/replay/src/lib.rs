@@ -36,7 +36,7 @@ pub use memory::{
 };
 pub use paging::Preset;
 pub use policy::{OptTies, Options, Spec};
-pub use refs::{Kinds, PageRef, ReplayOptions, TraceSummary, page_refs, replay_trace};
+pub use refs::{Kinds, MAX_STRADDLE_PAGES, PageRef, ReplayOptions, TraceSummary, page_refs, replay_trace};
 pub use tlb::{Tlb, TlbConfig, TlbCounts};
 
 #[cfg(test)]

@@ -108,13 +108,16 @@ fn shift_of(page_size: u64) -> Result<u32, ReplayError> {
     Ok(page_size.trailing_zeros())
 }
 
-/// Appends the references of `records` to `out`.
+/// The most pages one record references with `straddle`; a record covering more is an error
+/// ([`ReplayError::Straddle`]). Real records are at most a few KiB (an `xsave` area).
+pub const MAX_STRADDLE_PAGES: u64 = 1 << 16;
+
+/// Appends the references of `records` to `out`, each the page of its first byte (records
+/// that straddle are read one at a time: [`push_refs`]).
 #[inline]
-fn push_all(records: &[Record], shift: u32, pages: bool, straddle: bool, out: &mut Vec<PageRef>) {
-    if pages || straddle {
-        for r in records {
-            push_refs(r, shift, pages, straddle, out);
-        }
+fn push_all(records: &[Record], shift: u32, pages: bool, out: &mut Vec<PageRef>) {
+    if pages {
+        out.extend(records.iter().map(|r| PageRef { page: r.addr, write: r.kind.writes() }));
     } else {
         // The common case in one loop the compiler can unroll: the page of the first byte.
         out.extend(records.iter().map(|r| PageRef { page: r.addr >> shift, write: r.kind.writes() }));
@@ -122,22 +125,33 @@ fn push_all(records: &[Record], shift: u32, pages: bool, straddle: bool, out: &m
 }
 
 /// Appends the references of `r` to `out`.
+///
+/// # Errors
+/// [`ReplayError::Straddle`]: with `straddle`, `r` covers more than [`MAX_STRADDLE_PAGES`].
 #[inline]
-fn push_refs(r: &Record, shift: u32, pages: bool, straddle: bool, out: &mut Vec<PageRef>) {
+fn push_refs(r: &Record, shift: u32, pages: bool, straddle: bool, out: &mut Vec<PageRef>) -> Result<(), ReplayError> {
     let write = r.kind.writes();
     if pages {
         out.push(PageRef { page: r.addr, write });
-        return;
+        return Ok(());
     }
     let first = r.addr >> shift;
     if straddle && r.size > 1 {
         let last = r.addr.saturating_add(u64::from(r.size) - 1) >> shift;
-        for page in first..=last {
-            out.push(PageRef { page, write });
+        let covered = last - first + 1;
+        if covered > MAX_STRADDLE_PAGES {
+            return Err(ReplayError::Straddle { pages: covered, limit: MAX_STRADDLE_PAGES });
         }
+        out.extend((first..=last).map(|page| PageRef { page, write }));
     } else {
         out.push(PageRef { page: first, write });
     }
+    Ok(())
+}
+
+/// The error `e` of the record just read, with its line.
+fn at_line<R: Read>(reader: &TraceReader<R>, e: ReplayError) -> ReplayError {
+    ReplayError::AtLine { line: reader.stats().lines, error: Box::new(e) }
 }
 
 /// Reads every record of `reader` as page references (for OPT, sweeps and tests).
@@ -154,11 +168,22 @@ pub fn page_refs<R: Read>(
     let pages = reader.format().gives_pages();
     let mut refs = Vec::new();
     let mut kinds = Kinds::default();
+    if straddle {
+        // One record at a time, so that one covering too many pages is named by its line.
+        while let Some(r) = reader.next_record()? {
+            kinds.add_all(std::slice::from_ref(&r));
+            push_refs(&r, shift, pages, true, &mut refs).map_err(|e| at_line(reader, e))?;
+            if reader.stats().records % (256 * BATCH as u64) == 0 {
+                progress(reader.stats().bytes);
+            }
+        }
+        return Ok((refs, kinds));
+    }
     let mut records = Vec::with_capacity(BATCH);
     let mut batches = 0u64;
     while reader.next_batch(&mut records, BATCH)? > 0 {
         kinds.add_all(&records);
-        push_all(&records, shift, pages, straddle, &mut refs);
+        push_all(&records, shift, pages, &mut refs);
         records.clear();
         batches += 1;
         if batches % 256 == 0 {
@@ -202,16 +227,17 @@ pub fn replay_trace<R: Read>(
     };
     let pages = reader.format().gives_pages();
     let mut kinds = Kinds::default();
-    if options.machine.is_some() {
-        // A machine can refuse a reference (an address outside its address space), and the
-        // error must name the record's line: records are read and fed one at a time, which
-        // costs little beside the walk of the tables each reference makes.
+    if options.machine.is_some() || options.straddle {
+        // A machine can refuse a reference (an address outside its address space), and a
+        // straddling record can cover too many pages: the error must name the record's line,
+        // so records are read and fed one at a time (which costs little beside a machine's
+        // walk of its tables, and bounds the references a straddling record makes at once).
         let mut refs = Vec::new();
         let mut read = 0u64;
         while let Some(r) = reader.next_record()? {
             kinds.add_all(std::slice::from_ref(&r));
             refs.clear();
-            push_refs(&r, shift, pages, options.straddle, &mut refs);
+            push_refs(&r, shift, pages, options.straddle, &mut refs).map_err(|e| at_line(reader, e))?;
             let line = reader.stats().lines;
             sink.feed(&refs).map_err(|e| ReplayError::AtLine { line, error: Box::new(e) })?;
             read += 1;
@@ -232,7 +258,7 @@ pub fn replay_trace<R: Read>(
     let mut batches = 0u64;
     while reader.next_batch(&mut records, BATCH)? > 0 {
         kinds.add_all(&records);
-        push_all(&records, shift, pages, options.straddle, &mut batch);
+        push_all(&records, shift, pages, &mut batch);
         sink.feed(&batch)?;
         records.clear();
         batch.clear();
@@ -263,7 +289,7 @@ fn opt_through_machine<R: Read>(
     let mut kinds = Kinds::default();
     while let Some(r) = reader.next_record()? {
         kinds.add_all(std::slice::from_ref(&r));
-        push_refs(&r, shift, pages, options.straddle, &mut refs);
+        push_refs(&r, shift, pages, options.straddle, &mut refs).map_err(|e| at_line(reader, e))?;
         lines.resize(refs.len(), reader.stats().lines);
         if reader.stats().records % (256 * BATCH as u64) == 0 {
             progress(reader.stats().bytes);
@@ -336,5 +362,31 @@ mod tests {
             assert!(matches!(**error, ReplayError::Machine { page: Some(0x1_0000_0000_0000), .. }), "{err}");
             assert!(err.to_string().starts_with("line 4: page 0x1000000000000: "), "{err}");
         }
+    }
+
+    #[test]
+    fn a_record_straddling_too_many_pages_names_its_line() {
+        // 4 GiB on pages of one byte: four billion references from one record (memory ran out).
+        let text = "I  00001000,4\n L 00001000,4294967295\n";
+        let straddle = |policy| {
+            let mut r = TraceReader::new(text.as_bytes(), FormatChoice::Auto, ReadOptions::default()).unwrap();
+            let options = ReplayOptions {
+                frames: 3,
+                policy,
+                policy_options: Options::default(),
+                page_size: 1,
+                straddle: true,
+                tlb: None,
+                machine: None,
+            };
+            replay_trace(&mut r, &options, &mut |_| {}).unwrap_err().to_string()
+        };
+        let want = "line 2: the record covers 4294967295 pages; --straddle references at most 65536 pages a record";
+        assert_eq!(straddle(Spec::Lru), want);
+        assert_eq!(straddle(Spec::Opt), want);
+        let mut r = TraceReader::new(text.as_bytes(), FormatChoice::Auto, ReadOptions::default()).unwrap();
+        assert_eq!(page_refs(&mut r, 1, true, &mut |_| {}).unwrap_err().to_string(), want);
+        // At the bound, every page is referenced.
+        assert_eq!(refs_of("I  00000000,65536\n", 1, true).len(), 65536);
     }
 }
