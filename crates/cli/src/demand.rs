@@ -127,6 +127,7 @@ impl DemandArgs {
             // Name the option the kernel refused.
             let flag = match e {
                 kernel::DemandError::Slots { .. } => "--swap",
+                kernel::DemandError::Policy(policy::BuildError::ZeroPeriod) => "--period",
                 kernel::DemandError::NeedsFuture | kernel::DemandError::Policy(_) => "--policy",
                 _ => "--frames",
             };

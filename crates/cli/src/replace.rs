@@ -111,6 +111,10 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
         tau: args.tau,
         seed: args.seed,
     };
+    if options.period == 0 {
+        // Said here, with the option's name, rather than by the first policy built.
+        return Err(anyhow::Error::new(policy::BuildError::ZeroPeriod).context("--period"));
+    }
     match frames {
         (n, m) if n == m => {
             for (i, spec) in specs.iter().enumerate() {

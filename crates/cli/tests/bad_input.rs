@@ -81,6 +81,20 @@ fn a_swap_error_names_swap() {
 }
 
 #[test]
+fn a_zero_period_names_period() {
+    // It named `--policy` in the shell and no option at all in `replace`.
+    let dir = std::env::temp_dir().join(format!("vmsim-bad-period-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("s.vm");
+    std::fs::write(&script, "create_ps 0 0 0 0\n").unwrap();
+    let s = script.to_str().unwrap();
+    let want = "vmsim: --period: the period must be at least 1 reference";
+    refused(&["--machine", "x86-64", "--frames", "2", "--policy", "nru", "--period", "0", s], 2, want);
+    refused(&["replace", "--frames", "2", "--policy", "aging", "--period", "0", "1,2"], 2, want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn an_endless_file_is_read_in_bounded_memory() {
     // /dev/zero never ends: reading it whole would exhaust memory before any message.
     refused(&["replace", "/dev/zero"], 2, "cannot read references from /dev/zero: larger than");

@@ -99,7 +99,7 @@ fn errors_are_one_line() {
         (&["--frames", "0", "1,2"][..], "vmsim: --frames: `0` is not a frame count"),
         (&["--format", "ostep", "--policy", "clock", "1,2"][..], "vmsim: --format ostep: unknown policy `clock`"),
         (&["--format", "ostep", "--frames", "1..3", "1,2"][..], "vmsim: --format ostep takes one frame count"),
-        (&["--policy", "nru", "--period", "0", "1,2"][..], "vmsim: the period must be at least 1"),
+        (&["--policy", "nru", "--period", "0", "1,2"][..], "vmsim: --period: the period must be at least 1"),
     ] {
         let (status, out, err) = replace(args);
         // Usage errors and unreadable references: status 2 (docs/usage.md).
