@@ -94,7 +94,6 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
         for name in names {
             let policy = ostep::policy::Policy::from_script_name(&name.to_ascii_uppercase())
                 .ok()
-                .filter(|_| name.chars().all(|c| c.is_ascii_lowercase()))
                 .ok_or_else(|| anyhow!("--format ostep: unknown policy `{name}` (fifo, lru, mru, opt, unopt)"))?;
             text.push_str(&ostep::policy::trace(policy, i64::try_from(lo).unwrap_or(i64::MAX), &pages)?);
         }

@@ -92,6 +92,22 @@ fn references_from_a_file_with_writes() {
 }
 
 #[test]
+fn ostep_format_takes_policy_names_in_any_case() {
+    // As every other --policy does, and as paging-policy.py itself spells them (`-p FIFO`).
+    // FIFO, 2 frames, 1,2,3: 3 replaces 1, the first in.
+    let want = "\
+Access: 1  MISS FirstIn ->          [1] <- Lastin  Replaced:- [Hits:0 Misses:1]
+Access: 2  MISS FirstIn ->       [1, 2] <- Lastin  Replaced:- [Hits:0 Misses:2]
+Access: 3  MISS FirstIn ->       [2, 3] <- Lastin  Replaced:1 [Hits:0 Misses:3]
+FINALSTATS hits 0   misses 3   hitrate 0.00
+";
+    for name in ["fifo", "FIFO", "Fifo"] {
+        let (status, out, err) = replace(&["--policy", name, "--format", "ostep", "--frames", "2", "1,2,3"]);
+        assert_eq!((status, err.as_str(), out.as_str()), (0, "", want), "{name}");
+    }
+}
+
+#[test]
 fn errors_are_one_line() {
     for (args, want) in [
         (&["--policy", "lru", "1,2,x"][..], "vmsim: the reference string: line 1, reference 3: `x`"),
