@@ -17,7 +17,7 @@ pub struct DemandArgs {
     /// Demand paging on a general machine (--machine or --levels): at most N user frames hold
     /// pages; a replacement policy evicts to a swap area when none is free.
     #[arg(long, value_name = "N")]
-    pub frames: Option<u32>,
+    pub frames: Option<u64>,
 
     /// The replacement policy (fifo, lru, clock, second, nru, aging, wsclock, lfu, mru,
     /// random, sfifo:P, sieve, 2q). opt is refused: a running machine does not know its
@@ -27,7 +27,7 @@ pub struct DemandArgs {
 
     /// Slots of 4 KiB in the swap area (default 1024).
     #[arg(long, value_name = "SLOTS", requires = "frames")]
-    pub swap: Option<u32>,
+    pub swap: Option<u64>,
 
     /// allocate_pages maps nothing: a page gets its frame at its first touch (a minor fault).
     #[arg(long, requires = "frames")]
@@ -116,7 +116,11 @@ impl DemandArgs {
             Some("frame") => OptTies::Frame,
             Some(other) => bail!("--opt-ties {other}: expected lru or frame"),
         };
-        let config = DemandConfig { frames, swap_slots: self.swap.unwrap_or(DEFAULT_SWAP_SLOTS), lazy: self.lazy };
+        // Read as u64 so that a count past u32 meets the machine's own bound below, said with
+        // the number as given, not clap's type range (`not in 0..=4294967295` suggested 0).
+        let swap = self.swap.unwrap_or(u64::from(DEFAULT_SWAP_SLOTS));
+        let (frames32, swap32) = (u32::try_from(frames).unwrap_or(u32::MAX), u32::try_from(swap).unwrap_or(u32::MAX));
+        let config = DemandConfig { frames: frames32, swap_slots: swap32, lazy: self.lazy };
         let k = shell.kernel_mut();
         let enabled = if local {
             k.enable_local_demand_paging(config, spec, &options)
@@ -124,6 +128,15 @@ impl DemandArgs {
             k.enable_demand_paging(config, spec, &options)
         };
         enabled.map_err(|e| {
+            match e {
+                kernel::DemandError::Frames { available, .. } if u64::from(frames32) != frames => {
+                    return anyhow::anyhow!("--frames: demand paging needs 1 to {available} frames, not {frames}");
+                }
+                kernel::DemandError::Slots { max, .. } if u64::from(swap32) != swap => {
+                    return anyhow::anyhow!("--swap: a swap area on this machine has 1 to {max} slots, not {swap}");
+                }
+                _ => {}
+            }
             // Name the option the kernel refused.
             let flag = match e {
                 kernel::DemandError::Slots { .. } => "--swap",
@@ -208,6 +221,13 @@ mod tests {
         refused("x86-64", "--frames 3 --policy nope", "--policy");
         refused("x86-64", "--frames 0", "--frames: demand paging needs 1 to");
         refused("x86-64", "--frames 3 --swap 0", "--swap: a swap area on this machine has 1 to");
+        // Past u32: the machine's bound and the number as given, not the type's range.
+        refused("x86-64", "--frames 99999999999", "--frames: demand paging needs 1 to 49152 frames, not 99999999999");
+        refused(
+            "x86-64",
+            "--frames 3 --swap 4294967296",
+            "--swap: a swap area on this machine has 1 to 1048576 slots, not 4294967296",
+        );
         refused("ajou", "--frames 3", "general machines only");
         refused("x86-64", "--lazy", "--frames");
     }
