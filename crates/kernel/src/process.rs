@@ -145,6 +145,24 @@ impl ProcessTable {
         }
     }
 
+    /// [`ProcessTable::translate`] on a course machine; `None` (nothing walked) on a general
+    /// one (see [`paging::Walker::translate_course`]).
+    #[inline(always)]
+    pub(crate) fn translate_course(&self, arena: &Arena, pid: Pid, addr: VirtAddr) -> Option<Pte> {
+        match self.roots.get(pid.0 as usize) {
+            Some(&root) => self.walker.translate_course(arena, Pfn::new(root), addr),
+            None if self.walker.format().is_general() => None,
+            None => self.sparse_get(pid)?.table.translate(arena, Vpn::containing(addr)?),
+        }
+    }
+
+    /// Whether the machine's format is general: read where [`ProcessTable::translate_course`]
+    /// reads it, so that a caller's test after a failed walk can reuse the walk's.
+    #[inline(always)]
+    pub(crate) fn is_general(&self) -> bool {
+        self.walker.format().is_general()
+    }
+
     // Out of line so that the B-tree search stays out of the callers' hot loops.
     #[cold]
     #[inline(never)]

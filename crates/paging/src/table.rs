@@ -537,6 +537,25 @@ impl Walker {
         }
         translate_any(arena, all, root, self.format, Vpn::containing(addr)?)
     }
+
+    /// [`Walker::translate`] for a caller with a path of its own for general formats: the
+    /// same entry on a course format, `None` (nothing walked) on a general one. The format is
+    /// tested only where a single-level table's walk has not already answered, so that the
+    /// `mtl458` machine's walk still decides nothing on the format, and a caller's test of the
+    /// format stays on its path of failed walks.
+    #[inline(always)]
+    pub fn translate_course(&self, arena: &Arena, root: Pfn, addr: VirtAddr) -> Option<Pte> {
+        let all = arena.view::<Pte>();
+        let page = addr.as_u64() >> phys::PAGE_SHIFT;
+        if page < u64::from(self.flat_vpns) {
+            let e = *all.get(root.index() * ENTRIES_PER_FRAME + page as usize)?;
+            return e.is_present().then_some(e);
+        }
+        if self.format.is_general() {
+            return None;
+        }
+        translate_any(arena, all, root, self.format, Vpn::containing(addr)?)
+    }
 }
 
 /// The walk for any format, with the two machines' formats compiled for their constants. The

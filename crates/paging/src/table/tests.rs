@@ -204,6 +204,13 @@ fn run_against_model(format: Format, ops: Vec<Op>) -> Result<(), TestCaseError> 
                     VirtAddr::new(Vpn::new(v).start_address().as_u64() + 5),
                 );
                 prop_assert_eq!(walked.map(|e| (e.frame().as_u32(), e.flags())), got);
+                // So must the course machines' walk that leaves general formats to its caller.
+                let course = Walker::new(format).translate_course(
+                    &m.arena,
+                    t.root(),
+                    VirtAddr::new(Vpn::new(v).start_address().as_u64() + 5),
+                );
+                prop_assert_eq!(course, walked);
             }
         }
         let walked: Vec<_> = t.mapped(&m.arena).map(|(v, e)| (v.as_u32(), (e.frame().as_u32(), e.flags()))).collect();
@@ -257,6 +264,9 @@ fn a_general_format_runs_through_the_same_calls() {
     let w = Walker::new(format);
     assert_eq!(w.translate(&m.arena, t.root(), high.start_address()).map(Pte::frame), Some(Pfn::new(52)));
     assert_eq!(w.translate(&m.arena, t.root(), VirtAddr::new(1 << 47)), None);
+    // The course machines' walk walks no general table: it leaves them to its caller.
+    assert_eq!(w.translate_course(&m.arena, t.root(), high.start_address()), None);
+    assert_eq!(w.translate_course(&m.arena, t.root(), VirtAddr::new(0)), None);
     assert_eq!(
         t.map(&mut m.arena, &mut m.kernel, Vpn::new(1), Pfn::new(60), RW),
         Err(MapError::AlreadyMapped { vpn: Vpn::new(1), frame: Pfn::new(51) })
