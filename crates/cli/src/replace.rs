@@ -32,11 +32,11 @@ pub struct Args {
     pub frames: String,
     /// `text`: this tool's trace; `ostep`: exactly the `Access:` and `FINALSTATS` lines of
     /// OSTEP's `paging-policy.py -c`, with that script's tie rules.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "text")]
     pub format: Format,
     /// opt: which page goes among those never used again: the least recently used (`lru`)
     /// or the one in the lowest frame (`frame`).
-    #[arg(long, value_enum, default_value = "lru")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "lru")]
     pub opt_ties: Ties,
     /// nru, aging: references between two ticks (R cleared, counters shifted).
     #[arg(long, default_value_t = 4)]

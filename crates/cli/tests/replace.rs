@@ -108,6 +108,21 @@ FINALSTATS hits 0   misses 3   hitrate 0.00
 }
 
 #[test]
+fn option_values_take_any_case_as_the_shell_does() {
+    // The shell takes `--opt-ties Frame` and `--policy FIFO`; replace refused `Frame`, `OSTEP`.
+    // opt, 1 frame, 1,2: 2 replaces 1 under either tie rule.
+    let (status, out, err) = replace(&["--policy", "OPT", "--opt-ties", "Frame", "--frames", "1", "1,2"]);
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert!(out.contains("    1  2       miss  1          2\n"), "{out}");
+    let (status, out, err) = replace(&["--policy", "lru", "--format", "OSTEP", "--frames", "1", "1"]);
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        "Access: 1  MISS LRU ->          [1] <- MRU Replaced:- [Hits:0 Misses:1]\nFINALSTATS hits 0   misses 1   hitrate 0.00\n"
+    );
+}
+
+#[test]
 fn errors_are_one_line() {
     for (args, want) in [
         (&["--policy", "lru", "1,2,x"][..], "vmsim: the reference string: line 1, reference 3: `x`"),
