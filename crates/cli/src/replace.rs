@@ -99,8 +99,7 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
         }
         return Ok(out.write_all(text.as_bytes())?);
     }
-    let specs =
-        names.iter().map(|n| n.parse::<Spec>().map_err(anyhow::Error::from)).collect::<anyhow::Result<Vec<Spec>>>()?;
+    let specs = names.iter().map(|n| n.parse::<Spec>().context("--policy")).collect::<anyhow::Result<Vec<Spec>>>()?;
     let options = Options {
         opt_ties: match args.opt_ties {
             Ties::Lru => OptTies::Lru,

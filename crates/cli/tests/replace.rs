@@ -126,7 +126,8 @@ fn option_values_take_any_case_as_the_shell_does() {
 fn errors_are_one_line() {
     for (args, want) in [
         (&["--policy", "lru", "1,2,x"][..], "vmsim: the reference string: line 1, reference 3: `x`"),
-        (&["--policy", "belady", "1,2"][..], "vmsim: unknown policy `belady`"),
+        (&["--policy", "belady", "1,2"][..], "vmsim: --policy: unknown policy `belady`"),
+        (&["--policy", "lru,Belady", "1,2"][..], "vmsim: --policy: unknown policy `Belady`"),
         (&["--frames", "0", "1,2"][..], "vmsim: --frames: `0` is not a frame count"),
         (&["--format", "ostep", "--policy", "clock", "1,2"][..], "vmsim: --format ostep: unknown policy `clock`"),
         (&["--format", "ostep", "--frames", "1..3", "1,2"][..], "vmsim: --format ostep takes one frame count"),
