@@ -278,11 +278,32 @@ pub enum AccessError {
     SwapFull(#[from] SwapFull),
 }
 
-/// Demand paging needed to evict a page and every swap slot is in use. The operation that
-/// met it changed nothing (the policy was not even asked for a victim).
+/// Demand paging needed to evict a page and every swap slot is in use, or an operation that
+/// maps several pages (a non-lazy `allocate_pages` or `map_page`, `create_ps`) could need more
+/// evictions than there are free slots and was refused up front. The operation that met it
+/// changed nothing (the policy was not even asked for a victim).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("swap full: all {slots} swap slots are in use, no page can be evicted")]
+#[error("{}", self.said())]
 pub struct SwapFull {
     /// Slots in the swap area.
     pub slots: u32,
+    /// Slots free when it was refused (0 for a single eviction).
+    pub free: u32,
+    /// Evictions the operation could need, each a fresh slot (1 for a single eviction).
+    pub needed: u32,
+}
+
+impl SwapFull {
+    /// The message: "all slots are in use" is said only when it is true, since an operation
+    /// refused up front may meet free slots, only too few of them.
+    fn said(&self) -> String {
+        if self.free == 0 {
+            format!("swap full: all {} swap slots are in use, no page can be evicted", self.slots)
+        } else {
+            format!(
+                "swap full: this needs up to {} evictions, but only {} of the {} swap slots are free",
+                self.needed, self.free, self.slots
+            )
+        }
+    }
 }

@@ -49,7 +49,7 @@ impl Kernel {
             None => count.saturating_sub(d.config.frames.saturating_sub(resident)),
         };
         if evictions > d.swap.free() {
-            return Err(SwapFull { slots: d.config.swap_slots });
+            return Err(SwapFull { slots: d.config.swap_slots, free: d.swap.free(), needed: evictions });
         }
         Ok(())
     }
@@ -58,7 +58,7 @@ impl Kernel {
     pub(crate) fn evict_one(&mut self, cause: Pid, r: Ref) -> Result<(), SwapFull> {
         let Some(d) = self.demand.as_deref() else { return Ok(()) };
         if d.swap.free() == 0 {
-            return Err(SwapFull { slots: d.config.swap_slots });
+            return Err(SwapFull { slots: d.config.swap_slots, free: 0, needed: 1 });
         }
         let victim = if self.is_local() {
             // The process that gives a frame up, and its own policy's choice.
@@ -98,7 +98,7 @@ impl Kernel {
             Some(slot) => (slot, dirty),
             None => match d.swap.take() {
                 Some(slot) => (slot, true),
-                None => return Err(SwapFull { slots: d.config.swap_slots }),
+                None => return Err(SwapFull { slots: d.config.swap_slots, free: 0, needed: 1 }),
             },
         };
         if write {

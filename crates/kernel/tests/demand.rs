@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use kernel::{
-    Access, AccessError, DemandConfig, Format, Kernel, PagingStats, Perm, Pid, Preset, Profile, SegmentSizes, VirtAddr,
-    Vpn,
+    Access, AccessError, AllocateError, DemandConfig, Format, Kernel, PagingStats, Perm, Pid, Preset, Profile,
+    SegmentSizes, VirtAddr, Vpn,
 };
 use policy::{Options, Reference, Simulator, Spec};
 use proptest::prelude::*;
@@ -205,6 +205,19 @@ fn writing_a_page_whose_slot_others_still_name_copies_it() {
 }
 
 #[test]
+fn an_allocation_refused_up_front_says_how_many_slots_it_needed() {
+    // One frame, two slots, none used: four eager pages need three evictions. The message
+    // said "all 2 swap slots are in use" while none was.
+    let mut k = machine(Preset::X86_64, 1, 2, false, Spec::Fifo);
+    let p = k.create_ps(SegmentSizes::default(), &[]).unwrap();
+    let e = k.allocate_pages(p, VirtAddr::new(0), 4, RW).unwrap_err();
+    assert_eq!(e, AllocateError::SwapFull(kernel::SwapFull { slots: 2, free: 2, needed: 3 }));
+    assert_eq!(e.to_string(), "swap full: this needs up to 3 evictions, but only 2 of the 2 swap slots are free");
+    assert_eq!(k.swap_slots_used(), 0);
+    checked(&k);
+}
+
+#[test]
 fn swap_full_is_an_error_that_changes_nothing() {
     let mut k = machine(Preset::X86_64, 1, 1, true, Spec::Clock);
     let p = process(&mut k, 3);
@@ -212,7 +225,8 @@ fn swap_full_is_an_error_that_changes_nothing() {
     k.touch(p, Vpn::new(1), Access::Write).unwrap(); // page 0 to slot 0
     let before = (stats(&k), k.entry(p, Vpn::new(1)).unwrap(), k.swap_slots_used());
     let e = k.touch(p, Vpn::new(2), Access::Read).unwrap_err();
-    assert!(matches!(e, AccessError::SwapFull(kernel::SwapFull { slots: 1 })), "{e}");
+    assert_eq!(e, AccessError::SwapFull(kernel::SwapFull { slots: 1, free: 0, needed: 1 }));
+    assert_eq!(e.to_string(), "swap full: all 1 swap slots are in use, no page can be evicted");
     assert_eq!(before, (stats(&k), k.entry(p, Vpn::new(1)).unwrap(), k.swap_slots_used()));
     checked(&k);
     // Freeing page 0 frees its slot; then page 2 can come in.

@@ -377,7 +377,7 @@ impl Model {
         // Under local replacement each page may evict one, free frames or not.
         let evictions = if d.local.is_some() { count } else { count.saturating_sub(free_frames) };
         if evictions > self.free_slots() {
-            return Err(SwapFull { slots: d.config.swap_slots });
+            return Err(SwapFull { slots: d.config.swap_slots, free: self.free_slots(), needed: evictions });
         }
         Ok(())
     }
@@ -386,7 +386,7 @@ impl Model {
     fn evict_one(&mut self, cause: u32, r: Reference) -> Result<(), SwapFull> {
         let Some(slots) = self.demand.as_ref().map(|d| d.config.swap_slots) else { return Ok(()) };
         if self.free_slots() == 0 {
-            return Err(SwapFull { slots });
+            return Err(SwapFull { slots, free: 0, needed: 1 });
         }
         let base = self.profile.memory.user.start;
         let named = if self.is_local() {
@@ -432,7 +432,7 @@ impl Model {
                 let Some(d) = self.demand.as_ref() else { return Ok(()) };
                 match (0..d.slots.len() as u32).find(|&s| !self.slot_in_use(s)) {
                     Some(slot) => (slot, true),
-                    None => return Err(SwapFull { slots }),
+                    None => return Err(SwapFull { slots, free: 0, needed: 1 }),
                 }
             }
         };
