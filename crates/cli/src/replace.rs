@@ -144,10 +144,17 @@ fn read_refs(arg: &str) -> anyhow::Result<Vec<Reference>> {
         crate::read_text_capped(file, MAX_REFS_BYTES)
             .map_err(|why| anyhow!("cannot read references from {arg}: {why}"))?
     };
-    let refs = policy::parse_refs(&text)
-        .with_context(|| if is_string { "the reference string".to_owned() } else { arg.to_owned() })?;
+    let refs = policy::parse_refs(&text).with_context(|| match (is_string, arg) {
+        (true, _) => "the reference string".to_owned(),
+        (false, "-") => "standard input".to_owned(),
+        (false, file) => file.to_owned(),
+    })?;
     if refs.is_empty() {
-        bail!("no reference in {}", if is_string { "the reference string" } else { arg });
+        match (is_string, arg) {
+            (true, _) => bail!("no reference in the reference string"),
+            (false, "-") => bail!("no reference on standard input"),
+            (false, file) => bail!("no reference in {file}"),
+        }
     }
     Ok(refs)
 }

@@ -81,6 +81,31 @@ fn a_swap_error_names_swap() {
 }
 
 #[test]
+fn empty_standard_input_is_named_in_words() {
+    // It said "no reference in -".
+    let run = Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(["replace", "--frames", "2", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!((run.status.code(), run.stdout.as_slice()), (Some(2), &b""[..]));
+    assert_eq!(String::from_utf8(run.stderr).unwrap(), "vmsim: no reference on standard input\n");
+    // A bad reference there is said as standard input's too (it said "vmsim: -: line 2, ...").
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(["replace", "--frames", "2", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"1\nx\n").unwrap();
+    let run = child.wait_with_output().unwrap();
+    assert_eq!((run.status.code(), run.stdout.as_slice()), (Some(2), &b""[..]));
+    let err = String::from_utf8(run.stderr).unwrap();
+    assert!(err.starts_with("vmsim: standard input: line 2, reference 2: `x`"), "{err}");
+}
+
+#[test]
 fn a_zero_period_names_period() {
     // It named `--policy` in the shell and no option at all in `replace`.
     let dir = std::env::temp_dir().join(format!("vmsim-bad-period-{}", std::process::id()));
