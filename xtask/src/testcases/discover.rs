@@ -190,13 +190,8 @@ fn header_profile(script: &Path) -> anyhow::Result<Option<Profile>> {
 /// # Errors
 /// The header names a profile that does not exist.
 pub fn header_profile_of(text: &[u8]) -> anyhow::Result<Option<Profile>> {
-    for line in text.split(|&b| b == b'\n').take(HEADER_LINES) {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
-        }
-        let Some(comment) = line.strip_prefix(b"#") else { break };
-        let comment = String::from_utf8_lossy(comment).to_ascii_lowercase();
+    for comment in header_comments(text) {
+        let comment = comment.to_ascii_lowercase();
         if let Some(name) = comment.trim().strip_prefix("profile:") {
             let name = name.trim();
             return match Profile::from_name(name) {
@@ -208,17 +203,23 @@ pub fn header_profile_of(text: &[u8]) -> anyhow::Result<Option<Profile>> {
     Ok(None)
 }
 
+/// The text after `#` of each comment among a script's leading blank and comment lines (at
+/// most the first 10 lines): where every header (`profile:`, `run:`, `machine:`, `demand:`)
+/// is looked for.
+fn header_comments(text: &[u8]) -> impl Iterator<Item = String> + '_ {
+    text.split(|&b| b == b'\n')
+        .take(HEADER_LINES)
+        .map(<[u8]>::trim_ascii)
+        .filter(|line| !line.is_empty())
+        .map_while(|line| line.strip_prefix(b"#"))
+        .map(|comment| String::from_utf8_lossy(comment).into_owned())
+}
+
 /// The value of a `# KEY VALUE` comment (such as `# machine: x86-64`) among the script's
 /// leading blank and comment lines.
 fn header_value(script: &Path, key: &str) -> anyhow::Result<Option<String>> {
     let text = fs::read(script).with_context(|| format!("cannot read {}", script.display()))?;
-    for line in text.split(|&b| b == b'\n').take(HEADER_LINES) {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
-        }
-        let Some(comment) = line.strip_prefix(b"#") else { break };
-        let comment = String::from_utf8_lossy(comment);
+    for comment in header_comments(&text) {
         if let Some(value) = comment.trim().strip_prefix(key) {
             return Ok(Some(value.trim().to_owned()));
         }
@@ -239,13 +240,8 @@ fn header_run(script: &Path) -> anyhow::Result<RunOptions> {
 /// The header names an unknown option.
 pub fn header_run_of(text: &[u8]) -> anyhow::Result<RunOptions> {
     let mut run = RunOptions::default();
-    for line in text.split(|&b| b == b'\n').take(HEADER_LINES) {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
-        }
-        let Some(comment) = line.strip_prefix(b"#") else { break };
-        let comment = String::from_utf8_lossy(comment).to_ascii_lowercase();
+    for comment in header_comments(text) {
+        let comment = comment.to_ascii_lowercase();
         if let Some(words) = comment.trim().strip_prefix("run:") {
             for word in words.split_whitespace() {
                 match word {
