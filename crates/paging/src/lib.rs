@@ -49,6 +49,7 @@ mod pte;
 mod table;
 mod tables;
 mod walk;
+mod walker;
 
 pub use addr::{VirtAddr, Vpn};
 pub use format::{Format, FormatError};
@@ -57,10 +58,11 @@ pub use layout::{EncodeError, Entry, EntryBits, EntryKind, EntryLayout, LayoutEr
 pub use machine_format::MachineFormat;
 pub use preset::{Preset, UnknownPreset};
 pub use pte::{Absent, AbsentKind, FrameTooLarge, Pte, PteFlags};
-pub use table::{LeafTable, MapError, PageTable, UnmapError, Walker};
+pub use table::{LeafTable, MapError, PageTable, UnmapError};
 /// Errors of the general tables' operations ([`MachineFormat::map`], [`MachineFormat::update`]).
 pub mod general {
     pub use crate::tables::{MapError, UpdateError};
 }
 pub use tables::Mapping;
 pub use walk::{FaultKind, Op, Request, Translation, Walk, WalkFault, WalkStep};
+pub use walker::Walker;

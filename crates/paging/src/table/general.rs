@@ -65,7 +65,7 @@ pub(super) fn new(
     Ok(PageTable { root: Pfn::new(root as u32), format })
 }
 
-pub(super) fn translate(m: &MachineFormat, arena: &Arena, root: Pfn, vpn: Vpn) -> Option<Pte> {
+pub(crate) fn translate(m: &MachineFormat, arena: &Arena, root: Pfn, vpn: Vpn) -> Option<Pte> {
     let va = vpn.start_address().as_u64();
     pte(&m.lookup(arena, u64::from(root.as_u32()), va)?, va)
 }

@@ -6,6 +6,7 @@ use phys::{FramePool, MemoryLayout, PhysMemory};
 use proptest::prelude::*;
 
 use super::*;
+use crate::{VirtAddr, Walker};
 
 fn machine() -> PhysMemory {
     PhysMemory::new(MemoryLayout { frames: 64, kernel: 0..40, user: 40..64 }).unwrap()
