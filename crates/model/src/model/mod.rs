@@ -16,11 +16,13 @@
 //! tables a process's pages need, and a general machine's entry rules), `processes`
 //! (`create_ps`, `exit_ps`, fork), `memory` (page ranges, byte accesses, copy-on-write) and
 //! `ajou` (the one-page commands and `switch`); under demand paging, `demand` (the swap area,
-//! absent pages, faults and evictions) and `victims` (the replacement policies, restated).
+//! absent pages, faults and evictions), `local` (local replacement: shares, charges, each
+//! process's own policy and its victim) and `victims` (the replacement policies, restated).
 
 mod ajou;
 mod demand;
 mod frames;
+mod local;
 mod memory;
 mod processes;
 mod tables;
