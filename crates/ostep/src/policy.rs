@@ -29,7 +29,8 @@
 //! Access: 1  MISS FirstIn ->          [1] <- Lastin  Replaced:- [Hits:0 Misses:1]
 //! ```
 //! (`HIT ` or `MISS`; the memory as Python prints a list, right-aligned in 12 columns; the
-//! evicted page or `-`; running totals), then an empty line,
+//! evicted page or `-`, and `-` too when the evicted page is page -1, the number the script
+//! uses for "no victim"; running totals), then an empty line,
 //! `FINALSTATS hits H   misses M   hitrate R` (R = 100·H/(H+M) with two decimals, rounded
 //! half to even on the binary value, as Python's `%.2f`) and an empty line.
 //!
@@ -371,10 +372,12 @@ fn run(policy: Policy, cache_size: i64, pages: &[i64], lines: bool, out: &mut St
             let hit = if found.is_some() { "HIT " } else { "MISS" };
             let _ = write!(out, "Access: {page}  {hit} {left} -> {list:>12} <- {right} Replaced:");
             match victim {
-                Some(v) => {
+                // The script keeps "no victim" as the page number -1, so evicting page -1
+                // prints `-` too.
+                Some(v) if v != -1 => {
                     let _ = write!(out, "{v}");
                 }
-                None => out.push('-'),
+                _ => out.push('-'),
             }
             let _ = writeln!(out, " [Hits:{} Misses:{}]", totals.hits, totals.misses);
         }

@@ -200,6 +200,23 @@ fn hitrate_rounds_half_to_even_like_percent_dot_2f() {
 }
 
 #[test]
+fn evicting_page_minus_one_prints_a_dash() {
+    // The script's "no victim" is the page number -1, so evicting page -1 reads as no
+    // eviction. One frame: -1 misses, 1 misses and evicts -1, 2 misses and evicts 1.
+    check(
+        "FIFO",
+        1,
+        &[-1, 1, 2],
+        "\
+Access: -1  MISS FirstIn ->         [-1] <- Lastin  Replaced:- [Hits:0 Misses:1]
+Access: 1  MISS FirstIn ->          [1] <- Lastin  Replaced:- [Hits:0 Misses:2]
+Access: 2  MISS FirstIn ->          [2] <- Lastin  Replaced:1 [Hits:0 Misses:3]
+",
+        "FINALSTATS hits 0   misses 3   hitrate 0.00",
+    );
+}
+
+#[test]
 fn refusals() {
     for (policy, want) in [
         ("RAND", SolveError::Random { policy: "RAND".into() }),
