@@ -142,6 +142,17 @@ pub enum SolveError {
         /// What the script prints with `-c` up to that address.
         printed: String,
     },
+    /// `paging-policy.py -c` itself stops on this problem (`cause`: an unknown policy, a
+    /// cache of 0 pages, no reference): `printed` is what it prints on standard output
+    /// before it stops (for an unknown policy, its `Policy X is not yet implemented` line).
+    #[error("{cause}")]
+    PolicyScriptStops {
+        /// Why the script stops: [`SolveError::UnknownPolicy`], [`SolveError::ZeroCache`] or
+        /// [`SolveError::NoReferences`].
+        cause: Box<SolveError>,
+        /// What the script prints with `-c` before it stops.
+        printed: String,
+    },
     /// The problem's machine could not be built (paging refused the geometry or layout, or
     /// the arena the size). No parsed problem does that; the error exists so that a broken
     /// invariant is a message, not a panic.
@@ -170,7 +181,7 @@ impl SolveError {
     /// What the script prints before it fails, for an error that is the script's own failure.
     pub fn printed(&self) -> Option<&str> {
         match self {
-            SolveError::VpnPastTable { printed, .. } => Some(printed),
+            SolveError::VpnPastTable { printed, .. } | SolveError::PolicyScriptStops { printed, .. } => Some(printed),
             _ => None,
         }
     }

@@ -46,7 +46,9 @@
 //! - `UNOPT`: the page whose next reference is nearest; on a tie the **first** such page.
 //!
 //! A cache size below 0 never fills (no page is ever evicted); a cache of 0 pages makes the
-//! script fail on its first miss, so [`SolveError::ZeroCache`]. `RAND` and `CLOCK` draw on
+//! script fail on its first miss, so [`SolveError::ZeroCache`]. Where the script itself stops
+//! (that, no reference at all, a policy it does not know) the error carries what it prints
+//! before stopping ([`SolveError::PolicyScriptStops`]). `RAND` and `CLOCK` draw on
 //! Python's random number stream and are refused ([`SolveError::Random`]).
 
 use std::collections::HashMap;
@@ -252,11 +254,16 @@ impl Problem {
     /// What `paging-policy.py -c` prints for this problem (see the [module documentation](self)).
     ///
     /// # Errors
-    /// [`SolveError::Random`], [`SolveError::UnknownPolicy`] for a policy not answered;
-    /// [`SolveError::NoReferences`] when there is no `Access:` line; [`SolveError::ZeroCache`]
+    /// [`SolveError::Random`] for a policy not answered; where the script itself stops,
+    /// [`SolveError::PolicyScriptStops`] holding what it prints up to there and the cause:
+    /// [`SolveError::UnknownPolicy`] for a policy it does not know,
+    /// [`SolveError::NoReferences`] when there is no `Access:` line, [`SolveError::ZeroCache`]
     /// for a cache of 0 pages.
     pub fn solve(&self) -> Result<String, SolveError> {
-        let policy = Policy::from_script_name(&self.policy)?;
+        let policy = match Policy::from_script_name(&self.policy) {
+            Err(refused @ SolveError::Random { .. }) => return Err(refused),
+            known_or_not => known_or_not,
+        };
         let mut out = String::new();
         for line in &self.header {
             out.push_str(line);
@@ -266,7 +273,27 @@ impl Problem {
         if !self.notrace {
             out.push_str("Solving...\n\n");
         }
-        let totals = run(policy, self.cache_size, &self.pages, !self.notrace, &mut out)?;
+        let stops =
+            |cause: SolveError, printed: String| SolveError::PolicyScriptStops { cause: Box::new(cause), printed };
+        let policy = match policy {
+            Ok(policy) => policy,
+            Err(cause) => {
+                // The script's own message for a policy it does not know, on standard output.
+                let _ = writeln!(out, "Policy {} is not yet implemented", self.policy);
+                return Err(stops(cause, out));
+            }
+        };
+        let totals = match run(policy, self.cache_size, &self.pages, !self.notrace, &mut out) {
+            Ok(totals) => totals,
+            Err(cause @ SolveError::NoReferences) => {
+                // The loop printed nothing; the script prints the empty line before
+                // FINALSTATS, then divides by zero.
+                out.push('\n');
+                return Err(stops(cause, out));
+            }
+            // The first reference misses and fails to evict from the empty list.
+            Err(cause) => return Err(stops(cause, out)),
+        };
         out.push('\n');
         totals.write_finalstats(&mut out);
         out.push('\n');

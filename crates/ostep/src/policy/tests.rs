@@ -221,12 +221,42 @@ fn refusals() {
     for (policy, want) in [
         ("RAND", SolveError::Random { policy: "RAND".into() }),
         ("CLOCK", SolveError::Random { policy: "CLOCK".into() }),
-        ("fifo", SolveError::UnknownPolicy { policy: "fifo".into() }),
     ] {
         assert_eq!(Problem::parse(&problem(policy, 3, &[1], false)).unwrap().solve(), Err(want));
     }
-    assert_eq!(Problem::parse(&problem("LRU", 0, &[1], false)).unwrap().solve(), Err(SolveError::ZeroCache));
-    assert_eq!(Problem::parse(&problem("LRU", 3, &[], false)).unwrap().solve(), Err(SolveError::NoReferences));
+}
+
+/// The error for a problem on which the script itself stops, with what it printed.
+fn stops(cause: SolveError, printed: String) -> Result<String, SolveError> {
+    Err(SolveError::PolicyScriptStops { cause: Box::new(cause), printed })
+}
+
+#[test]
+fn where_the_script_stops_its_printed_lines_come_first() {
+    // An unknown policy: the ARG lines, the empty line, `Solving...` (unless notrace) and the
+    // script's own `Policy ... is not yet implemented` line, all on standard output.
+    for notrace in [false, true] {
+        let text = problem("fifo", 3, &[1], notrace);
+        let solving = if notrace { "" } else { "Solving...\n\n" };
+        let printed = format!("{}{solving}Policy fifo is not yet implemented\n", answer_header(&text));
+        let want = stops(SolveError::UnknownPolicy { policy: "fifo".into() }, printed);
+        assert_eq!(Problem::parse(&text).unwrap().solve(), want);
+    }
+    // A cache of 0 pages: the first reference misses and the eviction fails before its line.
+    let text = problem("LRU", 0, &[1, 2], false);
+    let want = stops(SolveError::ZeroCache, format!("{}Solving...\n\n", answer_header(&text)));
+    assert_eq!(Problem::parse(&text).unwrap().solve(), want);
+    // No reference: the empty line before FINALSTATS, then the division by zero.
+    let text = problem("LRU", 3, &[], true);
+    let want = stops(SolveError::NoReferences, format!("{}\n", answer_header(&text)));
+    assert_eq!(Problem::parse(&text).unwrap().solve(), want);
+    // With no reference a cache of 0 pages never evicts: the division fails first.
+    let text = problem("OPT", 0, &[], false);
+    let want = stops(SolveError::NoReferences, format!("{}Solving...\n\n\n", answer_header(&text)));
+    assert_eq!(Problem::parse(&text).unwrap().solve(), want);
+    let err = Problem::parse(&text).unwrap().solve().unwrap_err();
+    assert_eq!(err.to_string(), SolveError::NoReferences.to_string());
+    assert_eq!(err.printed(), Some(format!("{}Solving...\n\n\n", answer_header(&text)).as_str()));
 }
 
 #[test]
