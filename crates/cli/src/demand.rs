@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use clap::Parser;
 use kernel::DemandConfig;
-use policy::{OptTies, Options, Spec};
+use policy::{Options, Parameter, Spec};
 
 use crate::{Shell, script_dir};
 
@@ -39,7 +39,8 @@ pub struct DemandArgs {
     #[arg(long, value_name = "global|local", requires = "frames")]
     pub scope: Option<String>,
 
-    /// nru, aging: references between two clock ticks (default 4).
+    /// nru, aging: references between two clock ticks (default 4). Refused with another
+    /// policy, as --tau and --seed are.
     #[arg(long, value_name = "REFS", requires = "frames")]
     pub period: Option<u64>,
 
@@ -51,9 +52,10 @@ pub struct DemandArgs {
     #[arg(long, value_name = "SEED", requires = "frames")]
     pub seed: Option<u64>,
 
-    /// opt's tie rule (lru or frame): accepted for symmetry with `vmsim replace`, but opt
-    /// itself is refused here.
-    #[arg(long, value_name = "lru|frame", requires = "frames")]
+    /// opt's tie rule (lru or frame). Only opt reads it, and the shell refuses opt, so it is
+    /// always refused, with that reason; parsed (not left to clap) so that the message says
+    /// why, and hidden from `--help` as an option that cannot be used here.
+    #[arg(long, value_name = "lru|frame", requires = "frames", hide = true)]
     pub opt_ties: Option<String>,
 }
 
@@ -86,8 +88,8 @@ impl DemandArgs {
     /// Turns demand paging on in `shell`'s machine if `--frames` was given.
     ///
     /// # Errors
-    /// A course profile, an unknown or refused policy (opt), an unknown scope, bad numbers:
-    /// one line saying which.
+    /// A course profile, an unknown or refused policy (opt), a policy option the policy does
+    /// not read (`--period` with fifo), an unknown scope, bad numbers: one line saying which.
     pub fn apply(&self, shell: &mut Shell) -> anyhow::Result<()> {
         let Some(frames) = self.frames else { return Ok(()) };
         let spec: Spec = self.policy.as_deref().unwrap_or("lru").parse().context("--policy")?;
@@ -96,6 +98,15 @@ impl DemandArgs {
                 "--policy opt: opt needs the whole reference string in advance, which a running machine does not have (use `vmsim replace`)"
             );
         }
+        crate::check_policy_options(
+            &[spec],
+            [
+                (Parameter::Period, self.period.is_some()),
+                (Parameter::Tau, self.tau.is_some()),
+                (Parameter::Seed, self.seed.is_some()),
+                (Parameter::OptTies, self.opt_ties.is_some()),
+            ],
+        )?;
         let local = match self.scope.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("global") => false,
             Some("local") => true,
@@ -111,11 +122,6 @@ impl DemandArgs {
         if let Some(s) = self.seed {
             options.seed = s;
         }
-        options.opt_ties = match self.opt_ties.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("lru") => OptTies::Lru,
-            Some("frame") => OptTies::Frame,
-            Some(other) => bail!("--opt-ties {other}: expected lru or frame"),
-        };
         // Read as u64 so that a count past u32 meets the machine's own bound below, said with
         // the number as given, not clap's type range (`not in 0..=4294967295` suggested 0).
         let swap = self.swap.unwrap_or(u64::from(DEFAULT_SWAP_SLOTS));
@@ -230,6 +236,16 @@ mod tests {
         );
         refused("ajou", "--frames 3", "general machines only");
         refused("x86-64", "--lazy", "--frames");
+        // An option the policy does not read would silently do nothing.
+        refused(
+            "x86-64",
+            "--frames 3 --policy fifo --period 5",
+            "--period: only nru and aging take a tick period, not fifo",
+        );
+        refused("x86-64", "--frames 3 --period 5", "--period: only nru and aging take a tick period, not lru");
+        refused("x86-64", "--frames 3 --policy nru --tau 5", "--tau: only wsclock takes a working-set window, not nru");
+        refused("x86-64", "--frames 3 --policy aging --seed 5", "--seed: only random takes a seed, not aging");
+        refused("x86-64", "--frames 3 --policy lru --opt-ties frame", "--opt-ties: only opt takes a tie rule, not lru");
     }
 
     #[test]
@@ -243,6 +259,16 @@ mod tests {
         let mut sh = shell("sv39");
         DemandArgs::from_words("--frames 4 --scope LOCAL").and_then(|d| d.apply(&mut sh)).unwrap();
         assert_eq!(sh.kernel().demand_scope(), Some(kernel::Scope::Local));
+        for words in [
+            "--policy nru --period 5",
+            "--policy AGING --period 1",
+            "--policy wsclock --tau 9",
+            "--policy random --seed 3",
+        ] {
+            let mut sh = shell("sv39");
+            DemandArgs::from_words(&format!("--frames 4 {words}")).and_then(|d| d.apply(&mut sh)).unwrap();
+            assert!(sh.kernel().demand_config().is_some(), "{words}");
+        }
         let mut sh = shell("sv39");
         DemandArgs::from_words("").and_then(|d| d.apply(&mut sh)).unwrap();
         assert_eq!(sh.kernel().demand_config(), None);

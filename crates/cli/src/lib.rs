@@ -568,6 +568,25 @@ pub fn run_script<R: BufRead, O: Write, E: Write>(
     shell.run_script(input, script_path, out, err)
 }
 
+/// Refuses a policy option (`--period`, `--tau`, `--seed`, `--opt-ties`) that none of
+/// `specs` reads, so that it cannot look as if it did something: `given` pairs each parameter
+/// with whether the user set it. Which policy reads which is the `policy` crate's
+/// ([`policy::Spec::uses`]).
+///
+/// # Errors
+/// The first set parameter no policy of `specs` reads, as `--period: only nru and aging take
+/// a tick period, not fifo`.
+pub(crate) fn check_policy_options(
+    specs: &[policy::Spec],
+    given: impl IntoIterator<Item = (policy::Parameter, bool)>,
+) -> anyhow::Result<()> {
+    let set = given.into_iter().filter_map(|(p, set)| set.then_some(p));
+    policy::check_used(specs, set).map_err(|e| {
+        let flag = format!("--{}", e.parameter.name());
+        anyhow::Error::new(e).context(flag)
+    })
+}
+
 /// The directory relative file names in the script at `path` are taken from.
 pub fn script_dir(path: &Path) -> PathBuf {
     match path.parent() {

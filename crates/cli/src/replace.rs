@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use anyhow::{Context, anyhow, bail};
-use policy::{FrameNote, OptTies, Options, Reference, Simulator, Spec};
+use policy::{FrameNote, OptTies, Options, Parameter, Reference, Simulator, Spec};
 
 /// The most frames a run may have (each costs a few words; a typo must not cost gigabytes).
 const MAX_FRAMES: usize = 1 << 20;
@@ -34,19 +34,20 @@ pub struct Args {
     /// OSTEP's `paging-policy.py -c`, with that script's tie rules.
     #[arg(long, value_enum, ignore_case = true, default_value = "text")]
     pub format: Format,
-    /// opt: which page goes among those never used again: the least recently used (`lru`)
-    /// or the one in the lowest frame (`frame`).
-    #[arg(long, value_enum, ignore_case = true, default_value = "lru")]
-    pub opt_ties: Ties,
-    /// nru, aging: references between two ticks (R cleared, counters shifted).
-    #[arg(long, default_value_t = 4)]
-    pub period: u64,
-    /// wsclock: the working-set window, in references.
-    #[arg(long, default_value_t = 4)]
-    pub tau: u64,
-    /// random: the generator's seed.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// opt: which page goes among those never used again: the least recently used (`lru`,
+    /// the default) or the one in the lowest frame (`frame`). This option and the three
+    /// below are refused when no policy given reads them, and with --format ostep.
+    #[arg(long, value_enum, ignore_case = true, value_name = "lru|frame")]
+    pub opt_ties: Option<Ties>,
+    /// nru, aging: references between two ticks (R cleared, counters shifted; default 4).
+    #[arg(long, value_name = "REFS")]
+    pub period: Option<u64>,
+    /// wsclock: the working-set window, in references (default 4).
+    #[arg(long, value_name = "REFS")]
+    pub tau: Option<u64>,
+    /// random: the generator's seed (default 0).
+    #[arg(long, value_name = "SEED")]
+    pub seed: Option<u64>,
     /// The reference string, e.g. `1,2,3,4,1,2,5` (`3w` is a write of page 3), or a file of
     /// such page numbers (separated by commas, spaces or lines; `#` comments), or `-` for
     /// standard input. An argument of only digits, `w`, commas and spaces is a string, and so
@@ -82,7 +83,17 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     let frames = parse_frames(&args.frames)?;
     let names: Vec<&str> = args.policy.split(',').map(str::trim).collect();
     let mut text = String::new();
+    let given = [
+        (Parameter::OptTies, args.opt_ties.is_some()),
+        (Parameter::Period, args.period.is_some()),
+        (Parameter::Tau, args.tau.is_some()),
+        (Parameter::Seed, args.seed.is_some()),
+    ];
     if args.format == Format::Ostep {
+        // paging-policy.py has none of these options (its opt has its own tie rule).
+        if let Some((p, _)) = given.iter().find(|(_, set)| *set) {
+            bail!("--{}: --format ostep runs paging-policy.py's policies, which take no such option", p.name());
+        }
         let (lo, hi) = frames;
         if lo != hi {
             bail!("--format ostep takes one frame count, not a range");
@@ -100,14 +111,18 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
         return Ok(out.write_all(text.as_bytes())?);
     }
     let specs = names.iter().map(|n| n.parse::<Spec>().context("--policy")).collect::<anyhow::Result<Vec<Spec>>>()?;
+    // An option is fine when any policy given reads it (`--policy fifo,nru --period 2`).
+    crate::check_policy_options(&specs, given)?;
+    let default = Options::default();
     let options = Options {
         opt_ties: match args.opt_ties {
-            Ties::Lru => OptTies::Lru,
-            Ties::Frame => OptTies::Frame,
+            None => default.opt_ties,
+            Some(Ties::Lru) => OptTies::Lru,
+            Some(Ties::Frame) => OptTies::Frame,
         },
-        period: args.period,
-        tau: args.tau,
-        seed: args.seed,
+        period: args.period.unwrap_or(default.period),
+        tau: args.tau.unwrap_or(default.tau),
+        seed: args.seed.unwrap_or(default.seed),
     };
     if options.period == 0 {
         // Said here, with the option's name, rather than by the first policy built.
@@ -347,10 +362,10 @@ mod tests {
             policy: "fifo".into(),
             frames: "65536".into(),
             format: Format::Text,
-            opt_ties: Ties::Lru,
-            period: 4,
-            tau: 4,
-            seed: 0,
+            opt_ties: None,
+            period: None,
+            tau: None,
+            seed: None,
             refs: refs.join(","),
         };
         let mut sink = Small { max: 1 << 20, got: 0 };

@@ -120,6 +120,30 @@ fn a_zero_period_names_period() {
 }
 
 #[test]
+fn a_policy_option_the_policy_does_not_read_is_a_usage_error() {
+    // `--period 5` with fifo was accepted and did nothing.
+    let dir = std::env::temp_dir().join(format!("vmsim-unused-option-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("s.vm");
+    std::fs::write(&script, "create_ps 0 0 0 0\n").unwrap();
+    let s = script.to_str().unwrap();
+    let shell = ["--machine", "x86-64", "--frames", "3"];
+    for (words, want) in [
+        (
+            &["--policy", "fifo", "--period", "5"][..],
+            "vmsim: --period: only nru and aging take a tick period, not fifo",
+        ),
+        (&["--policy", "clock", "--tau", "5"][..], "vmsim: --tau: only wsclock takes a working-set window, not clock"),
+        (&["--policy", "lru", "--seed", "5"][..], "vmsim: --seed: only random takes a seed, not lru"),
+        (&["--policy", "fifo", "--opt-ties", "frame"][..], "vmsim: --opt-ties: only opt takes a tie rule, not fifo"),
+    ] {
+        refused(&[&shell[..], words, &[s]].concat(), 2, want);
+    }
+    refused(&["replace", "--policy", "lru,clock", "--period", "2", "1,2"], 2, "not lru or clock");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn an_endless_file_is_read_in_bounded_memory() {
     // /dev/zero never ends: reading it whole would exhaust memory before any message.
     refused(&["replace", "/dev/zero"], 2, "cannot read references from /dev/zero: larger than");

@@ -132,6 +132,27 @@ fn errors_are_one_line() {
         (&["--format", "ostep", "--policy", "clock", "1,2"][..], "vmsim: --format ostep: unknown policy `clock`"),
         (&["--format", "ostep", "--frames", "1..3", "1,2"][..], "vmsim: --format ostep takes one frame count"),
         (&["--policy", "nru", "--period", "0", "1,2"][..], "vmsim: --period: the period must be at least 1"),
+        // An option no policy given reads would silently do nothing.
+        (
+            &["--policy", "fifo", "--period", "5", "1,2"][..],
+            "vmsim: --period: only nru and aging take a tick period, not fifo",
+        ),
+        (
+            &["--policy", "fifo,lru", "--seed", "5", "1,2"][..],
+            "vmsim: --seed: only random takes a seed, not fifo or lru",
+        ),
+        (
+            &["--policy", "nru", "--tau", "5", "1,2"][..],
+            "vmsim: --tau: only wsclock takes a working-set window, not nru",
+        ),
+        (
+            &["--policy", "lru", "--opt-ties", "frame", "1,2"][..],
+            "vmsim: --opt-ties: only opt takes a tie rule, not lru",
+        ),
+        (
+            &["--format", "ostep", "--policy", "opt", "--opt-ties", "frame", "1,2"][..],
+            "vmsim: --opt-ties: --format ostep",
+        ),
     ] {
         let (status, out, err) = replace(args);
         // Usage errors and unreadable references: status 2 (docs/usage.md).
@@ -139,4 +160,12 @@ fn errors_are_one_line() {
         assert!(err.starts_with(want), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
+}
+
+#[test]
+fn a_policy_option_is_taken_when_any_policy_given_reads_it() {
+    // fifo ignores --period, nru reads it: the run goes ahead (fifo's trace is the same).
+    let (status, out, err) = replace(&["--policy", "fifo,nru", "--period", "2", "--frames", "1", "1,2"]);
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert!(out.starts_with("fifo, 1 frame"), "{out}");
 }

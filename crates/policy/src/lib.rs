@@ -38,7 +38,7 @@ mod stats;
 
 pub use refs::{RefError, Reference, parse_refs};
 pub use sim::{Bits, Simulator, Step};
-pub use spec::{BuildError, OptTies, Options, Spec, SpecError, build};
+pub use spec::{BuildError, OptTies, Options, Parameter, Spec, SpecError, UnusedParameter, build, check_used};
 pub use stats::Stats;
 
 /// A page number (a VPN, or a page of a reference string).

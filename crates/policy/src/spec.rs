@@ -146,6 +146,104 @@ impl Default for Options {
     }
 }
 
+/// One of the parameters in [`Options`]. Each is read by a few policies only; the rest
+/// ignore it, so a caller that lets a user set one checks it with [`check_used`] (a
+/// `--period 5` given to fifo must not look as if it did something).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parameter {
+    /// [`Options::opt_ties`]: read by `opt`.
+    OptTies,
+    /// [`Options::period`]: read by `nru` and `aging`.
+    Period,
+    /// [`Options::tau`]: read by `wsclock`.
+    Tau,
+    /// [`Options::seed`]: read by `random`.
+    Seed,
+}
+
+impl Parameter {
+    /// Every parameter, in [`Options`]' order.
+    pub const ALL: [Parameter; 4] = [Parameter::OptTies, Parameter::Period, Parameter::Tau, Parameter::Seed];
+
+    /// The option's name as the command line spells it, without the dashes: `opt-ties`,
+    /// `period`, `tau`, `seed`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Parameter::OptTies => "opt-ties",
+            Parameter::Period => "period",
+            Parameter::Tau => "tau",
+            Parameter::Seed => "seed",
+        }
+    }
+
+    /// What the parameter is, for messages: `a tick period`, ...
+    const fn what(self) -> &'static str {
+        match self {
+            Parameter::OptTies => "a tie rule",
+            Parameter::Period => "a tick period",
+            Parameter::Tau => "a working-set window",
+            Parameter::Seed => "a seed",
+        }
+    }
+
+    /// The policies that read it, in [`Spec::ALL`]'s order.
+    pub fn users(self) -> impl Iterator<Item = Spec> {
+        Spec::ALL.into_iter().filter(move |spec| spec.uses(self))
+    }
+}
+
+impl Spec {
+    /// Whether [`build`] gives this policy `parameter` from its [`Options`]. This is the one
+    /// statement of which policy reads which parameter; [`build`]'s match must agree with it
+    /// (a unit test checks every pair).
+    #[must_use]
+    pub const fn uses(self, parameter: Parameter) -> bool {
+        matches!(
+            (self, parameter),
+            (Spec::Opt, Parameter::OptTies)
+                | (Spec::Nru | Spec::Aging, Parameter::Period)
+                | (Spec::WsClock, Parameter::Tau)
+                | (Spec::Random, Parameter::Seed)
+        )
+    }
+}
+
+/// A parameter given to policies none of which reads it. Its message names the policies that
+/// do read it and those given: `only nru and aging take a tick period, not fifo`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("only {} {} {}, not {}", or_and(parameter.users(), "and"), if parameter.users().count() == 1 { "takes" } else { "take" }, parameter.what(), or_and(given.iter().copied(), "or"))]
+pub struct UnusedParameter {
+    /// The parameter.
+    pub parameter: Parameter,
+    /// The policies given, none of which reads it.
+    pub given: Vec<Spec>,
+}
+
+/// `a`, `a and b`, `a, b and c` (with `word` for `and`).
+fn or_and(specs: impl Iterator<Item = Spec>, word: &str) -> String {
+    let names: Vec<String> = specs.map(|s| s.to_string()).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} {word} {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Checks that each parameter in `given` (those a user set) is read by at least one of
+/// `specs` (the policies to run); a parameter that none reads would silently do nothing.
+///
+/// # Errors
+/// [`UnusedParameter`] for the first of `given` that none of `specs` reads.
+pub fn check_used(specs: &[Spec], given: impl IntoIterator<Item = Parameter>) -> Result<(), UnusedParameter> {
+    for parameter in given {
+        if !specs.iter().any(|spec| spec.uses(parameter)) {
+            return Err(UnusedParameter { parameter, given: specs.to_vec() });
+        }
+    }
+    Ok(())
+}
+
 /// Parameters no policy can run with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
@@ -209,5 +307,46 @@ mod tests {
         let o = Options::default();
         assert!(matches!(build(Spec::Lru, 0, &o, &[]), Err(BuildError::NoFrames)));
         assert!(matches!(build(Spec::Nru, 2, &Options { period: 0, ..o }, &[]), Err(BuildError::ZeroPeriod)));
+    }
+
+    #[test]
+    fn build_reads_exactly_the_parameters_uses_says() {
+        // Two option sets that differ only in `parameter` give the same steps to every policy
+        // that does not use it, and different ones (on a string chosen to show it) to those
+        // that do.
+        let refs: Vec<Reference> = [
+            1, 2, 3, 4, 1, 5, 2, 6, 1, 3, 7, 2, 5, 1, 4, 6, 3, 1, 2, 7, 8, 1, 9, 2, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1,
+            5, 1, 6,
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| if i % 3 == 0 { Reference::write(p) } else { Reference::read(p) })
+        .collect();
+        let base = Options::default();
+        for parameter in Parameter::ALL {
+            let other = match parameter {
+                Parameter::OptTies => Options { opt_ties: OptTies::Frame, ..base },
+                Parameter::Period => Options { period: 1, ..base },
+                Parameter::Tau => Options { tau: 1, ..base },
+                Parameter::Seed => Options { seed: 12345, ..base },
+            };
+            for spec in Spec::ALL {
+                let steps = |o: &Options| {
+                    let mut sim = crate::Simulator::new(spec, 3, o, &refs).unwrap();
+                    refs.iter().map(|&r| sim.access(r)).collect::<Vec<_>>()
+                };
+                assert_eq!(steps(&base) != steps(&other), spec.uses(parameter), "{spec} {parameter:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unused_parameters_are_named_with_their_users() {
+        assert_eq!(check_used(&[Spec::Fifo, Spec::Nru], [Parameter::Period]), Ok(()));
+        let e = check_used(&[Spec::Fifo], [Parameter::Period, Parameter::Seed]).unwrap_err();
+        assert_eq!(e.to_string(), "only nru and aging take a tick period, not fifo");
+        let e = check_used(&[Spec::Fifo, Spec::Lru, Spec::Clock], [Parameter::Tau]).unwrap_err();
+        assert_eq!(e.to_string(), "only wsclock takes a working-set window, not fifo, lru or clock");
+        assert_eq!(Parameter::OptTies.users().collect::<Vec<_>>(), [Spec::Opt]);
     }
 }
