@@ -51,8 +51,8 @@ struct Args {
     #[arg(long)]
     echo: bool,
 
-    /// Run a script that does not look like text (a NUL byte in its first block, or invalid
-    /// UTF-8 in most of its lines); without it such a file is refused with status 2.
+    /// Run a script that does not look like text (most lines of its first block binary: NUL
+    /// or control bytes, invalid UTF-8); without it such a file is refused with status 2.
     #[arg(long)]
     force: bool,
 

@@ -2,26 +2,45 @@
 //! one error line for every few bytes of it.
 
 /// Why the first block of a script (`block`: what the first read returned) is not text, or
-/// `None` if it looks like text: a NUL byte anywhere in it, or invalid UTF-8 in more than half
-/// of its lines.
+/// `None` if it looks like text: more than half of its lines are not text (below).
+///
+/// A line is text when it is UTF-8 or, if it holds a NUL byte, when what comes before the NUL
+/// is some UTF-8 with no control character but blanks: the ajou framework reads lines with
+/// `fgets` and a NUL ends the command (`docs/ajou.md`, `../shared/spec/ajou-2021.md`), so a
+/// script with a stray NUL is run as the framework runs it. A binary file (an executable,
+/// `/dev/zero`) has control bytes, NUL bytes or invalid UTF-8 at the start of nearly every line.
 ///
 /// ```
 /// assert_eq!(cli::not_text(b"alloc 3 rw\nshow\n"), None);
-/// assert_eq!(cli::not_text(b"alloc\0"), Some("a NUL byte at offset 5".to_string()));
+/// assert_eq!(cli::not_text(b"\x7fELF\x02\x01\x01\0\0\0"), Some("a NUL byte at offset 7".to_string()));
+/// assert_eq!(cli::not_text(b"alloc 1 rw\0\xffjunk\nread 1\n"), None);
 /// assert!(cli::not_text(b"\xff\xfe\n\xc3(\nshow\n").is_some());
 /// ```
 pub fn not_text(block: &[u8]) -> Option<String> {
-    if let Some(at) = memchr::memchr(0, block) {
-        return Some(format!("a NUL byte at offset {at}"));
-    }
     // The last line may be cut by the end of the block (in the middle of a character too):
     // it is not judged unless it is the only one.
     let mut lines: Vec<&[u8]> = block.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
     if lines.len() > 1 && block.last() != Some(&b'\n') {
         lines.pop();
     }
-    let invalid = lines.iter().filter(|l| std::str::from_utf8(l).is_err()).count();
-    (invalid * 2 > lines.len()).then(|| format!("invalid UTF-8 in {invalid} of its first {} lines", lines.len()))
+    let bad: Vec<&&[u8]> = lines.iter().filter(|l| !is_text_line(l)).collect();
+    if bad.len() * 2 <= lines.len() {
+        return None;
+    }
+    match bad.iter().any(|l| l.contains(&0)).then(|| memchr::memchr(0, block)).flatten() {
+        Some(at) => Some(format!("a NUL byte at offset {at}")),
+        None => Some(format!("invalid UTF-8 in {} of its first {} lines", bad.len(), lines.len())),
+    }
+}
+
+/// Whether a line (without its `\n`) reads as text; see [`not_text`].
+fn is_text_line(line: &[u8]) -> bool {
+    match memchr::memchr(0, line) {
+        None => std::str::from_utf8(line).is_ok(),
+        Some(nul) => std::str::from_utf8(&line[..nul]).is_ok_and(|read| {
+            !read.trim().is_empty() && !read.chars().any(|c| c.is_control() && !c.is_ascii_whitespace() && c != '\x0b')
+        }),
+    }
 }
 
 /// An I/O error in a few plain words for a message that already names the file: no

@@ -205,6 +205,24 @@ fn files_that_are_not_text_are_refused_unless_forced() {
 }
 
 #[test]
+fn a_stray_nul_byte_in_a_text_script_ends_its_command_as_in_the_framework() {
+    // ajou-2021: fgets reads the line, and the NUL ends the C string: `alloc 1 rw` and `read 1`
+    // run, `junk` and `write 1` (after a NUL) are never seen, `show` lists VPN 1 read/write.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = script(&dir, "nul.vm", b"alloc 1 rw\0junk\nread 1\0\xff\nr 7\0 write 1\nshow\n");
+    let o = vmsim(&[path.to_str().expect("utf-8")], b"");
+    assert_eq!(
+        text(&o.stderr),
+        "alloc   1 --> 0  \n  1 --> 0  \nUnable to access 7\n\n*** PID 0 ***\n00:01 vw | 0  \n"
+    );
+    assert_eq!(status(&o), 0, "{}", text(&o.stdout));
+    // A one-line script too.
+    let path = script(&dir, "one.vm", b"alloc 2 r\0\n");
+    let o = vmsim(&[path.to_str().expect("utf-8")], b"");
+    assert_eq!((status(&o), text(&o.stderr)), (0, "alloc   2 --> 0  \n".to_string()));
+}
+
+#[test]
 fn dev_zero_is_refused_at_once_in_both_profiles() {
     for profile in ["ajou", "mtl458"] {
         let o = vmsim(&["--profile", profile, "/dev/zero"], b"");
