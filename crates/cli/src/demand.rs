@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use clap::Parser;
 use kernel::DemandConfig;
-use policy::{Options, Parameter, Spec};
+use policy::{Count, Options, Parameter, Spec};
 
 use crate::{Shell, script_dir};
 
@@ -187,10 +187,10 @@ impl Shell {
         let local = if k.demand_scope() == Some(kernel::Scope::Local) { ", local" } else { "" };
         writeln!(
             w,
-            "demand paging: {} frames, {} of {} swap slots in use{lazy}{local}",
-            c.frames,
+            "demand paging: {}, {} of {} in use{lazy}{local}",
+            Count(c.frames, "frame"),
             k.swap_slots_used(),
-            c.swap_slots
+            Count(c.swap_slots, "swap slot")
         )?;
         writeln!(w, "paging: {s}")?;
         for p in k.processes() {

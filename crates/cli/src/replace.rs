@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use anyhow::{Context, anyhow, bail};
-use policy::{FrameNote, OptTies, Options, Parameter, Reference, Simulator, Spec};
+use policy::{Count, FrameNote, OptTies, Options, Parameter, Reference, Simulator, Spec};
 
 /// The most frames a run may have (each costs a few words; a typo must not cost gigabytes).
 const MAX_FRAMES: usize = 1 << 20;
@@ -210,7 +210,7 @@ fn trace<W: Write>(
     let mut sim = Simulator::new(spec, frames, options, refs)?;
     let mut line = String::new();
     let out = &mut line;
-    let _ = writeln!(out, "{spec}, {frames} frames, {} references", refs.len());
+    let _ = writeln!(out, "{spec}, {}, {}", Count(frames, "frame"), Count(refs.len(), "reference"));
     let _ = writeln!(out, "{:>5}  {:<6}  {:<4}  {:<9}  frames", "t", "ref", "hit?", "victim");
     let mut cell = String::new();
     for r in refs {
@@ -308,9 +308,9 @@ fn sweep(
                 let n = lo + k;
                 let _ = writeln!(
                     out,
-                    "Belady's anomaly: {name} faults {} times with {} frames, more than {} with {n}",
+                    "Belady's anomaly: {name} faults {} times with {}, more than {} with {n}",
                     pair[1],
-                    n + 1,
+                    Count(n + 1, "frame"),
                     pair[0]
                 );
             }

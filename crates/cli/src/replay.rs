@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use anyhow::Context;
+use policy::Count;
 use replay::{Options, Preset, ReplayOptions, Spec, TlbConfig};
 
 use crate::tracefile::{Progress, TraceArgs, open};
@@ -134,50 +135,56 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     let pct = |n: u64, d: u64| if d == 0 { 0.0 } else { 100.0 * n as f64 / d as f64 };
     writeln!(
         out,
-        "trace       {} ({}, {}): {} records, {} other lines skipped, {} bad records skipped",
+        "trace       {} ({}, {}): {}, {} skipped, {} skipped",
         args.trace.trace.display(),
         format,
         opened.compression.name(),
-        k.total(),
-        r.skipped,
-        r.bad
+        Count(k.total(), "record"),
+        Count(r.skipped, "other line"),
+        Count(r.bad, "bad record")
     )?;
     writeln!(out, "records     fetch {}, read {}, write {}, modify {}", k.fetch, k.read, k.write, k.modify)?;
     match args.machine {
         Some(m) => writeln!(
             out,
-            "machine     {m}: {} user frames of {} bytes, policy {}",
-            args.frames, args.trace.page_size, args.policy
+            "machine     {m}: {} of {} bytes, policy {}",
+            Count(args.frames, "user frame"),
+            args.trace.page_size,
+            args.policy
         )?,
         None => {
             writeln!(
                 out,
-                "machine     {} frames of {} bytes, policy {}",
-                args.frames, args.trace.page_size, args.policy
+                "machine     {} of {} bytes, policy {}",
+                Count(args.frames, "frame"),
+                args.trace.page_size,
+                args.policy
             )?;
         }
     }
-    writeln!(out, "references  {} ({} hits)", c.references, c.hits)?;
+    writeln!(out, "references  {} ({})", c.references, Count(c.hits, "hit"))?;
     match summary.tlb {
         Some(t) => writeln!(
             out,
-            "TLB         {} hits, {} misses ({:.2}% misses)",
-            t.hits,
-            t.misses,
+            "TLB         {}, {} ({:.2}% misses)",
+            Count(t.hits, "hit"),
+            Count(t.misses, "miss"),
             pct(t.misses, c.references)
         )?,
         None => writeln!(out, "TLB         not modelled (--tlb ENTRIES[,WAYS] adds one)")?,
     }
     writeln!(out, "page faults {} ({:.4}% of references)", c.page_faults, pct(c.page_faults, c.references))?;
     writeln!(out, "evictions   {} clean, {} dirty", c.evictions_clean, c.evictions_dirty)?;
-    writeln!(out, "disk        {} reads, {} writes", c.disk_reads, c.disk_writes)?;
+    writeln!(out, "disk        {}, {}", Count(c.disk_reads, "read"), Count(c.disk_writes, "write"))?;
     match summary.machine {
         Some(m) => writeln!(
             out,
-            "page tables {} frames, outside the {} user frames; {} walks",
-            m.table_frames, args.frames, m.walks
+            "page tables {}, outside the {}; {}",
+            Count(m.table_frames, "frame"),
+            Count(args.frames, "user frame"),
+            Count(m.walks, "walk")
         )?,
-        None => writeln!(out, "page tables outside the {} user frames (not counted)", args.frames)?,
+        None => writeln!(out, "page tables outside the {} (not counted)", Count(args.frames, "user frame"))?,
     }
     let rate = if seconds > 0.0 { k.total() as f64 / seconds / 1e6 } else { 0.0 };
     writeln!(out, "time        {seconds:.3} s ({rate:.1} M records/s)")?;

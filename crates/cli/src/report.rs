@@ -3,6 +3,8 @@
 use core::fmt;
 use std::io::{self, Write};
 
+use policy::Count;
+
 use crate::Shell;
 
 impl Shell {
@@ -28,13 +30,17 @@ impl Shell {
         let c = s.counters;
         writeln!(
             w,
-            "processes: {} live, {} created, {} exited, {} killed, {} forks",
-            s.live_processes, c.processes_created, c.processes_exited, c.kills, c.forks
+            "processes: {} live, {} created, {} exited, {} killed, {}",
+            s.live_processes,
+            c.processes_created,
+            c.processes_exited,
+            c.kills,
+            Count(c.forks, "fork")
         )?;
         writeln!(w, "pages: {} mapped, {} allocated, {} freed", s.pages_mapped, c.pages_allocated, c.pages_freed)?;
         writeln!(w, "user frames: {} of {} free, {} shared", s.user_frames_free, s.user_frames, s.frames_shared)?;
         writeln!(w, "kernel frames: {} of {} free", s.kernel_frames_free, s.kernel_frames)?;
-        writeln!(w, "copy-on-write: {} faults, {} copies", c.cow_faults, c.cow_copies)?;
+        writeln!(w, "copy-on-write: {}, {}", Count(c.cow_faults, "fault"), Count(c.cow_copies, "copy"))?;
         writeln!(w, "refused accesses: {}", c.refused)?;
         match self.kernel.demand_config() {
             // Demand paging forks copy-on-write whatever the policy (docs/demand-paging.md).

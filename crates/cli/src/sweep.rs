@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use policy::Count;
 use replay::Spec;
 
 use crate::status::OutputError;
@@ -70,7 +71,8 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
         Some(p) => write_file(p, &sweep.csv())?,
         None => {}
     }
-    writeln!(out, "{} references, {} distinct pages; page faults:", sweep.references, sweep.distinct_pages)?;
+    let (references, pages) = (Count(sweep.references, "reference"), Count(sweep.distinct_pages, "distinct page"));
+    writeln!(out, "{references}, {pages}; page faults:")?;
     write!(out, "{:>8}", "frames")?;
     for p in &sweep.policies {
         write!(out, " {:>12}", p.to_string())?;
@@ -89,8 +91,12 @@ pub fn run<W: Write>(args: &Args, out: &mut W) -> anyhow::Result<()> {
     for a in &anomalies {
         writeln!(
             out,
-            "Belady anomaly: {} has {} faults with {} frames but {} with {}",
-            a.policy, a.smaller.1, a.smaller.0, a.larger.1, a.larger.0
+            "Belady anomaly: {} has {} with {} but {} with {}",
+            a.policy,
+            Count(a.smaller.1, "fault"),
+            Count(a.smaller.0, "frame"),
+            a.larger.1,
+            a.larger.0
         )?;
     }
     Ok(())

@@ -29,6 +29,7 @@ pub fn not_text(block: &[u8]) -> Option<String> {
     }
     match bad.iter().any(|l| l.contains(&0)).then(|| memchr::memchr(0, block)).flatten() {
         Some(at) => Some(format!("a NUL byte at offset {at}")),
+        None if lines.len() == 1 => Some("invalid UTF-8 in its only line".to_owned()),
         None => Some(format!("invalid UTF-8 in {} of its first {} lines", bad.len(), lines.len())),
     }
 }

@@ -55,7 +55,7 @@ pub fn run(args: &ViewArgs) -> anyhow::Result<i32> {
     };
     std::fs::write(&target, &page)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {}", target.display(), crate::io_why(&e)))?;
-    println!("wrote {}: {steps} steps, {} bytes", target.display(), page.len());
+    println!("wrote {}: {}, {} bytes", target.display(), policy::Count(steps, "step"), page.len());
     Ok(0)
 }
 

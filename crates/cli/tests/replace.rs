@@ -87,7 +87,7 @@ fn references_from_a_file_with_writes() {
     // 3 evicts 1, written: one dirty eviction; 1 comes back from the disk and evicts 2.
     assert!(out.contains("    2  3       miss  1 dirty    3 2\n"), "{out}");
     assert!(out.ends_with(
-        "totals: 4 references, 0 hits, 4 faults (3 minor, 1 major), 2 evictions (1 clean, 1 dirty), 1 disk writes, 1 disk reads\n"
+        "totals: 4 references, 0 hits, 4 faults (3 minor, 1 major), 2 evictions (1 clean, 1 dirty), 1 disk write, 1 disk read\n"
     ));
 }
 
@@ -168,4 +168,18 @@ fn a_policy_option_is_taken_when_any_policy_given_reads_it() {
     let (status, out, err) = replace(&["--policy", "fifo,nru", "--period", "2", "--frames", "1", "1,2"]);
     assert_eq!((status, err.as_str()), (0, ""));
     assert!(out.starts_with("fifo, 1 frame"), "{out}");
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    // They said `1 frames, 1 references` and `1 faults`.
+    let (status, out, err) = replace(&["--policy", "lru", "--frames", "1", "5"]);
+    assert_eq!((status, err.as_str()), (0, ""));
+    assert!(out.starts_with("lru, 1 frame, 1 reference\n"), "{out}");
+    assert!(
+        out.ends_with(
+            "totals: 1 reference, 0 hits, 1 fault (1 minor, 0 major), 0 evictions (0 clean, 0 dirty), 0 disk writes, 0 disk reads\n"
+        ),
+        "{out}"
+    );
 }

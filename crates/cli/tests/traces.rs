@@ -106,3 +106,11 @@ fn sweep_flags_belady() {
         "policy,frames,page_faults,miss_ratio,disk_writes\nfifo,3,9,0.750000,2\nfifo,4,10,0.833333,3\nlru,3,10,0.833333,\nlru,4,8,0.666667,\n"
     );
 }
+
+#[test]
+fn replay_says_one_frame_in_the_singular() {
+    // It said `1 frames` and `outside the 1 user frames`.
+    let out = replay("belady.rw", &["--frames", "1", "--policy", "fifo"]);
+    assert!(out.contains("machine     1 frame of 4096 bytes, policy fifo\n"), "{out}");
+    assert!(out.contains("page tables outside the 1 user frame (not counted)\n"), "{out}");
+}

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use kernel::{Kernel, Pfn, Pid, Pte, PteFlags};
+use kernel::{Count, Kernel, Pfn, Pid, Pte, PteFlags};
 use serde::Serialize;
 
 use crate::compare::{Divergence, split_lines};
@@ -335,7 +335,7 @@ fn ajou_reasons(
             if let Some(f) = frame {
                 let owners: Vec<String> =
                     b.owners.get(&f).into_iter().flatten().map(|(p, v)| format!("pid {p} VPN {v}")).collect();
-                why.push(format!("frame {f} is mapped by {} entries: {}", owners.len(), list_or_none(&owners)));
+                why.push(format!("frame {f} is mapped by {}: {}", Count(owners.len(), "entry"), list_or_none(&owners)));
             }
         }
         ("tlb", _) => why.push("tlb lists the valid TLB slots in slot order".into()),

@@ -105,7 +105,7 @@ pub enum CreateError {
         limit: usize,
     },
     /// Not enough free frames.
-    #[error("out of memory: {needed} {pool} frames needed, {free} free")]
+    #[error("out of memory: {} needed, {free} free", crate::Count(.needed, &format!("{pool} frame")))]
     OutOfMemory {
         /// Which pool ran short.
         pool: PoolKind,
@@ -147,7 +147,7 @@ pub enum ForkError {
         limit: usize,
     },
     /// Not enough free frames.
-    #[error("out of memory: {needed} {pool} frames needed, {free} free")]
+    #[error("out of memory: {} needed, {free} free", crate::Count(.needed, &format!("{pool} frame")))]
     OutOfMemory {
         /// Which pool ran short.
         pool: PoolKind,
@@ -236,7 +236,7 @@ pub enum AllocateError {
         addr: VirtAddr,
     },
     /// Not enough free frames; nothing was mapped and the process lives on.
-    #[error("out of memory: {needed} {pool} frames needed, {free} free")]
+    #[error("out of memory: {} needed, {free} free", crate::Count(.needed, &format!("{pool} frame")))]
     OutOfMemory {
         /// Which pool ran short.
         pool: PoolKind,
@@ -298,12 +298,38 @@ impl SwapFull {
     /// refused up front may meet free slots, only too few of them.
     fn said(&self) -> String {
         if self.free == 0 {
-            format!("swap full: all {} swap slots are in use, no page can be evicted", self.slots)
+            match self.slots {
+                1 => "swap full: the one swap slot is in use, no page can be evicted".to_owned(),
+                n => format!("swap full: all {n} swap slots are in use, no page can be evicted"),
+            }
         } else {
+            // Here 1 <= free < needed <= slots: only the verb follows a count that may be 1.
+            let verb = if self.free == 1 { "is" } else { "are" };
             format!(
-                "swap full: this needs up to {} evictions, but only {} of the {} swap slots are free",
+                "swap full: this needs up to {} evictions, but only {} of the {} swap slots {verb} free",
                 self.needed, self.free, self.slots
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_of_one_are_said_in_the_singular() {
+        // They said `1 user frames needed`, `all 1 swap slots are in use`, `1 of the 3 swap
+        // slots are free`.
+        let oom = CreateError::OutOfMemory { pool: PoolKind::User, needed: 1, free: 0 };
+        assert_eq!(oom.to_string(), "out of memory: 1 user frame needed, 0 free");
+        let oom = AllocateError::OutOfMemory { pool: PoolKind::User, needed: 2, free: 1 };
+        assert_eq!(oom.to_string(), "out of memory: 2 user frames needed, 1 free");
+        let one = SwapFull { slots: 1, free: 0, needed: 1 };
+        assert_eq!(one.to_string(), "swap full: the one swap slot is in use, no page can be evicted");
+        let all = SwapFull { slots: 2, free: 0, needed: 1 };
+        assert_eq!(all.to_string(), "swap full: all 2 swap slots are in use, no page can be evicted");
+        let few = SwapFull { slots: 3, free: 1, needed: 2 };
+        assert_eq!(few.to_string(), "swap full: this needs up to 2 evictions, but only 1 of the 3 swap slots is free");
     }
 }

@@ -71,7 +71,7 @@ pub use phys::{PAGE_SIZE, Pfn, PoolKind};
 /// Demand-paging counts, for a machine or for one process: the policy crate's
 /// [`policy::Stats`], the same type its reference-string driver counts with (its doc gives
 /// both readings of a minor fault).
-pub use policy::Stats as PagingStats;
+pub use policy::{Count, Stats as PagingStats};
 pub use process::{Pid, Process};
 pub use profile::{FaultAction, ForkPolicy, MAX_MACHINE_MEMORY, MIN_MACHINE_MEMORY, MachineError, Perm, Profile};
 pub use stats::{Counters, MachineStats, ProcessStats};

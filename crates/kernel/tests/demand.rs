@@ -226,7 +226,7 @@ fn swap_full_is_an_error_that_changes_nothing() {
     let before = (stats(&k), k.entry(p, Vpn::new(1)).unwrap(), k.swap_slots_used());
     let e = k.touch(p, Vpn::new(2), Access::Read).unwrap_err();
     assert_eq!(e, AccessError::SwapFull(kernel::SwapFull { slots: 1, free: 0, needed: 1 }));
-    assert_eq!(e.to_string(), "swap full: all 1 swap slots are in use, no page can be evicted");
+    assert_eq!(e.to_string(), "swap full: the one swap slot is in use, no page can be evicted");
     assert_eq!(before, (stats(&k), k.entry(p, Vpn::new(1)).unwrap(), k.swap_slots_used()));
     checked(&k);
     // Freeing page 0 frees its slot; then page 2 can come in.

@@ -28,6 +28,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod count;
 mod list;
 mod pagemap;
 pub mod policies;
@@ -36,6 +37,7 @@ mod sim;
 mod spec;
 mod stats;
 
+pub use count::Count;
 pub use refs::{RefError, Reference, parse_refs};
 pub use sim::{Bits, Simulator, Step};
 pub use spec::{BuildError, OptTies, Options, Parameter, Spec, SpecError, UnusedParameter, build, check_used};

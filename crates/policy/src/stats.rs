@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use crate::Count;
+
 /// Counts of a paging run: of a [`crate::Simulator`] over a reference string, or of a kernel
 /// under demand paging (for the machine, or for one process).
 ///
@@ -54,22 +56,22 @@ impl Stats {
 
 /// The one written form of the counts, as `vmsim replace` totals and the shell's `stats`
 /// print them: `12 references, 2 hits, 10 faults (5 minor, 5 major), 7 evictions (7 clean,
-/// 0 dirty), 0 disk writes, 5 disk reads`.
+/// 0 dirty), 0 disk writes, 5 disk reads`, each count's noun singular for 1 (`1 hit`).
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} references, {} hits, {} faults ({} minor, {} major), {} evictions ({} clean, {} dirty), {} disk writes, {} disk reads",
-            self.references,
-            self.hits,
-            self.faults,
+            "{}, {}, {} ({} minor, {} major), {} ({} clean, {} dirty), {}, {}",
+            Count(self.references, "reference"),
+            Count(self.hits, "hit"),
+            Count(self.faults, "fault"),
             self.minor_faults,
             self.major_faults,
-            self.evictions(),
+            Count(self.evictions(), "eviction"),
             self.clean_evictions,
             self.dirty_evictions,
-            self.disk_writes,
-            self.disk_reads
+            Count(self.disk_writes, "disk write"),
+            Count(self.disk_reads, "disk read")
         )
     }
 }
@@ -93,7 +95,27 @@ mod tests {
         };
         assert_eq!(
             s.to_string(),
-            "1 references, 2 hits, 3 faults (4 minor, 5 major), 13 evictions (6 clean, 7 dirty), 8 disk writes, 9 disk reads"
+            "1 reference, 2 hits, 3 faults (4 minor, 5 major), 13 evictions (6 clean, 7 dirty), 8 disk writes, 9 disk reads"
+        );
+        // Each count of 1 in the singular (they said `1 hits`, `1 faults`).
+        let one = Stats {
+            references: 1,
+            hits: 0,
+            faults: 1,
+            minor_faults: 1,
+            clean_evictions: 1,
+            disk_writes: 1,
+            disk_reads: 1,
+            ..s
+        };
+        assert_eq!(
+            one.to_string(),
+            "1 reference, 0 hits, 1 fault (1 minor, 5 major), 8 evictions (1 clean, 7 dirty), 1 disk write, 1 disk read"
+        );
+        let one = Stats { hits: 1, clean_evictions: 0, dirty_evictions: 1, ..one };
+        assert!(
+            one.to_string().contains(", 1 hit, 1 fault (1 minor, 5 major), 1 eviction (0 clean, 1 dirty),"),
+            "{one}"
         );
     }
 }

@@ -4,6 +4,7 @@
 //! The layout (where each box and cell goes) is computed here; the template only places what
 //! it is given, escaped.
 
+use kernel::Count;
 use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
@@ -195,10 +196,10 @@ pub fn render_svg(snap: &Snapshot, title: &str) -> Result<String, RenderError> {
         height => height,
         title => title,
         subtitle => format!(
-            "machine {}: {} processes, {} pages mapped, {} of {} user frames free",
+            "machine {}: {}, {} mapped, {} of {} user frames free",
             snap.machine.profile,
-            snap.processes.len(),
-            snap.stats.pages_mapped,
+            Count(snap.processes.len(), "process"),
+            Count(snap.stats.pages_mapped, "page"),
             snap.stats.user_frames_free,
             range.count
         ),
