@@ -12,8 +12,9 @@ use crate::{Machine, Shell, script_dir};
 /// The options that choose a general machine instead of `--profile`'s course machine.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct MachineArgs {
-    /// A machine by name (x86-32, x86-64, x86-64-5level, sv32, sv39, sv48, sv57, aarch64-4k,
-    /// and the course machines ajou, mtl458) or a TOML machine file (see docs/machines.md).
+    /// A machine by name, in any case (x86-32, x86-64, x86-64-5level, sv32, sv39, sv48, sv57,
+    /// aarch64-4k, and the course machines ajou, mtl458) or a TOML machine file, its path as
+    /// given (see docs/machines.md).
     /// Every machine but ajou runs the mtl458 command language, with `walk PID ADDR`.
     #[arg(long, value_name = "NAME|FILE.toml", conflicts_with_all = ["levels", "profile"])]
     pub machine: Option<String>,
@@ -53,7 +54,8 @@ impl MachineArgs {
             }
             return Ok(None);
         };
-        if name.ends_with(".toml") || name.contains('/') {
+        // A file keeps its name as given; only its extension is read in any case (`M.TOML`).
+        if name.to_ascii_lowercase().ends_with(".toml") || name.contains('/') {
             let path = PathBuf::from(name);
             // A machine file is a few lines; a bound keeps `/dev/zero` from exhausting memory.
             let cannot = |why: String| anyhow::anyhow!("cannot read machine file {name}: {why}");

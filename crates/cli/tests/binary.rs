@@ -355,3 +355,32 @@ fn plain_cargo_run_in_the_root_starts_the_shell() {
     let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("README");
     assert!(readme.contains("cargo install --path crates/cli"), "the README says how to install vmsim");
 }
+
+#[test]
+fn machine_names_take_any_case_and_a_machine_file_keeps_its_spelling() {
+    // `--machine X86-64` and `SV39` were refused as unknown machines.
+    let run = b"create_ps 4K 4K 4K 8K\nwalk 0 0\n";
+    for (given, canonical) in [("X86-64", "x86-64"), ("SV39", "sv39"), ("AArch64-4K", "aarch64-4k")] {
+        let (o, want) = (vmsim(&["--machine", given], run), vmsim(&["--machine", canonical], run));
+        assert_eq!((status(&o), text(&o.stderr)), (0, String::new()), "{given}");
+        assert_eq!(text(&o.stdout), text(&want.stdout), "{given}");
+    }
+    let o = vmsim(&["--machine", "X86"], b"");
+    assert_eq!(status(&o), 2);
+    assert!(
+        text(&o.stderr).contains("unknown machine `X86` (known: ajou, mtl458, x86-32, x86-64,"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A machine file is read under its own name, whatever the case of its extension.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let toml = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/machines/ajou-format.toml");
+    let file = script(&dir, "Mine.TOML", &std::fs::read(toml).expect("the scenario's machine file"));
+    let o = vmsim(&["--machine", file.to_str().expect("utf-8 path")], b"");
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
+    // `vmsim replay --machine` reads the same names.
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testcases/traces/belady.pages");
+    let o = vmsim(&["replay", trace.to_str().expect("utf-8 path"), "--frames", "3", "--machine", "SV39"], b"");
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("machine     sv39: 3 user frames"), "{}", text(&o.stdout));
+}

@@ -205,8 +205,17 @@ impl fmt::Display for Preset {
 impl FromStr for Preset {
     type Err = UnknownPreset;
 
+    /// A preset by its name in any case (`x86-64`, `X86-64`, `SV39`): the names differ in
+    /// more than case, and a user who writes the architecture as its manual does should not
+    /// be refused.
+    ///
+    /// # Errors
+    /// [`UnknownPreset`], whose message lists the names as [`Preset::name`] writes them.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Preset::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| UnknownPreset { name: s.to_owned() })
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownPreset { name: s.to_owned() })
     }
 }
 
@@ -226,6 +235,14 @@ mod tests {
             }
         }
         assert!("x86".parse::<Preset>().unwrap_err().to_string().contains("x86-64-5level"));
+        // Any case (`X86-64` and `SV39` were refused), and the canonical names when unknown.
+        assert_eq!(
+            ("X86-64".parse(), "SV39".parse(), "AArch64-4K".parse()),
+            (Ok(Preset::X86_64), Ok(Preset::Sv39), Ok(Preset::Aarch64_4k))
+        );
+        assert_eq!("MTL458".parse::<Preset>(), Ok(Preset::Mtl458));
+        let unknown = "X86".parse::<Preset>().unwrap_err().to_string();
+        assert!(unknown.starts_with("unknown machine `X86` (known: ajou, mtl458, x86-32, x86-64,"), "{unknown}");
         let va = |p: Preset| p.format().geometry().va_bits();
         assert_eq!(Preset::ALL.map(va), [20, 22, 32, 48, 57, 32, 39, 48, 57, 48]);
     }
