@@ -58,7 +58,7 @@ pub use layout::{EncodeError, Entry, EntryBits, EntryKind, EntryLayout, LayoutEr
 pub use machine_format::MachineFormat;
 pub use preset::{Preset, UnknownPreset};
 pub use pte::{Absent, AbsentKind, FrameTooLarge, Pte, PteFlags};
-pub use table::{LeafTable, MapError, PageTable, UnmapError};
+pub use table::{EntryAddr, LeafTable, MapError, PageTable, UnmapError};
 /// Errors of the general tables' operations ([`MachineFormat::map`], [`MachineFormat::update`]).
 pub mod general {
     pub use crate::tables::{MapError, UpdateError};

@@ -6,7 +6,7 @@
 //! is what the `ajou` framework does, and `show` reveals it: it walks every existing leaf.
 
 use either::Either;
-use phys::{AddressError, AllocError, Arena, FrameAllocator, FreeError, Pfn};
+use phys::{AddressError, AllocError, Arena, FrameAllocator, FreeError, Pfn, PhysAddr};
 
 use crate::walker::translate_any;
 use crate::{Absent, Format, FrameTooLarge, Pte, PteFlags, Vpn, general as g};
@@ -33,6 +33,25 @@ pub struct LeafTable<'a> {
     pub frame: Pfn,
     /// Its entries, present or not.
     pub entries: &'a [Pte],
+}
+
+/// Where the present entry that maps one base page lives: the physical address of the entry
+/// in its leaf table (the leaf table's frame plus the entry's index times the entry's size).
+///
+/// Page tables do not move: a leaf table stays in its frame, even when emptied, until the
+/// whole table is freed ([`PageTable::free`]). So an owner that remembers this address beside
+/// a mapping reads and clears the page's accessed and dirty bits with one load or store
+/// ([`Format::flags_at`], [`Format::clear_flags_at`]) instead of a walk, for as long as the
+/// table lives; the entry itself stays the only record of the bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryAddr(PhysAddr);
+
+impl EntryAddr {
+    /// The entry's physical address.
+    #[inline]
+    pub const fn addr(self) -> PhysAddr {
+        self.0
+    }
 }
 
 /// A mapping could not be made.
@@ -143,6 +162,21 @@ impl PageTable {
     #[inline]
     pub fn translate(&self, arena: &Arena, vpn: Vpn) -> Option<Pte> {
         translate_any(arena, arena.view::<Pte>(), self.root, self.format, vpn)
+    }
+
+    /// Where the present entry that maps `vpn` lives ([`EntryAddr`]), or `None` if `vpn` is
+    /// not mapped, out of range, or (a general format) inside a huge page, whose entry is not
+    /// a last-level one.
+    pub fn entry_addr(&self, arena: &Arena, vpn: Vpn) -> Option<EntryAddr> {
+        if let Some(m) = self.format.machine() {
+            return general::entry_addr(self, m, arena, vpn);
+        }
+        if !self.format.contains(vpn) {
+            return None;
+        }
+        let leaf = self.leaf_frame(arena, self.format.dir_index(vpn))?;
+        let at = EntryAddr(PhysAddr::from_parts(leaf, self.format.leaf_index(vpn) * size_of::<Pte>()));
+        self.format.flags_at(arena, at).map(|_| at)
     }
 
     /// Maps `vpn` to `frame` with `flags` (plus [`PteFlags::PRESENT`]), creating the leaf table
@@ -493,6 +527,37 @@ impl PageTable {
         }
         *slot = f(old)?;
         Ok(old)
+    }
+}
+
+impl Format {
+    /// The flags of the present entry at `at` (an address [`PageTable::entry_addr`] gave for a
+    /// table of this format), decoded by the format as [`PageTable::translate`] decodes them:
+    /// one load, no walk. `None` if the entry there is not present, or `at` is outside `arena`.
+    #[inline]
+    pub fn flags_at(self, arena: &Arena, at: EntryAddr) -> Option<PteFlags> {
+        if let Some(m) = self.machine() {
+            return general::flags_at(m, arena, at);
+        }
+        let e = *arena.view::<Pte>().get(at.0.as_u64() as usize / size_of::<Pte>())?;
+        e.is_present().then(|| e.flags())
+    }
+
+    /// Clears `flags` (such as [`PteFlags::ACCESSED`]) in the present entry at `at`, keeping
+    /// everything else, as [`PageTable::clear_flags`] does for a VPN: one load and one store,
+    /// no walk. Returns the flags it had; `None`, and nothing changes, if the entry there is
+    /// not present, `at` is outside `arena`, or (RISC-V) the entry would no longer be a leaf.
+    pub fn clear_flags_at(self, arena: &mut Arena, at: EntryAddr, flags: PteFlags) -> Option<PteFlags> {
+        if let Some(m) = self.machine() {
+            return general::clear_flags_at(m, arena, at, flags);
+        }
+        let old = Pte::from_bits(u32::from_le_bytes(arena.read_bytes(at.0, size_of::<Pte>()).ok()?.try_into().ok()?));
+        if !old.is_present() {
+            return None;
+        }
+        let new = old.with_flags(old.flags() - (flags - PteFlags::PRESENT));
+        arena.write_bytes(at.0, size_of::<Pte>()).ok()?.copy_from_slice(&new.bits().to_le_bytes());
+        Some(old.flags())
     }
 }
 

@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 
 use phys::{AddressError, Arena, FrameAllocator, PAGE_SHIFT, Pfn};
 
-use super::{MapError, PageTable, UnmapError};
+use super::{EntryAddr, MapError, PageTable, UnmapError};
+use crate::walk::{read_entry, write_entry};
 use crate::{
-    Absent, AbsentKind, EncodeError, EntryBits, Format, FrameTooLarge, MachineFormat, Mapping, Pte, PteFlags, Vpn,
-    general as g,
+    Absent, AbsentKind, EncodeError, EntryBits, EntryKind, Format, FrameTooLarge, MachineFormat, Mapping, Pte,
+    PteFlags, Vpn, general as g,
 };
 
 const PAIRS: [(PteFlags, EntryBits); 8] = [
@@ -68,6 +69,41 @@ pub(super) fn new(
 pub(crate) fn translate(m: &MachineFormat, arena: &Arena, root: Pfn, vpn: Vpn) -> Option<Pte> {
     let va = vpn.start_address().as_u64();
     pte(&m.lookup(arena, u64::from(root.as_u32()), va)?, va)
+}
+
+/// Where the last-level entry that maps `vpn` lives, if one does.
+pub(super) fn entry_addr(table: &PageTable, m: &MachineFormat, arena: &Arena, vpn: Vpn) -> Option<EntryAddr> {
+    if !table.format.contains(vpn) {
+        return None;
+    }
+    let found = m.lookup(arena, root(table), vpn.start_address().as_u64())?;
+    (found.level + 1 == m.geometry().levels()).then_some(EntryAddr(found.entry_addr))
+}
+
+/// The last-level entry at `at`, raw, if it is a leaf (present).
+#[inline]
+fn leaf_at(m: &MachineFormat, arena: &Arena, at: EntryAddr) -> Option<(u64, EntryBits)> {
+    let raw = read_entry(arena, at.0, m.geometry().entry_bytes())?;
+    let levels = m.geometry().levels();
+    let e = m.layout().decode(raw, levels - 1, levels);
+    (e.kind == EntryKind::Leaf).then_some((raw, e.bits))
+}
+
+#[inline]
+pub(super) fn flags_at(m: &MachineFormat, arena: &Arena, at: EntryAddr) -> Option<PteFlags> {
+    leaf_at(m, arena, at).map(|(_, bits)| pte_flags(bits))
+}
+
+pub(super) fn clear_flags_at(m: &MachineFormat, arena: &mut Arena, at: EntryAddr, flags: PteFlags) -> Option<PteFlags> {
+    let (raw, bits) = leaf_at(m, arena, at)?;
+    // As `PageTable::clear_flags`: every page is a user page, and stays one.
+    let clear = entry_bits(flags) & (m.layout().representable() - EntryBits::USER);
+    let new = m.layout().update(raw, EntryBits::empty(), clear).ok()?;
+    let levels = m.geometry().levels();
+    if m.layout().decode(new, levels - 1, levels).kind != EntryKind::Leaf {
+        return None;
+    }
+    write_entry(arena, at.0, m.geometry().entry_bytes(), new).then(|| pte_flags(bits))
 }
 
 /// The course error for a general one, where there is one.
