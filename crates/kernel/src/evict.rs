@@ -2,12 +2,12 @@
 //! victim and the page goes out to swap (the rules are in `demand.rs` and
 //! `docs/demand-paging.md`, "Making room").
 
-use paging::{Absent, AbsentKind, Pte, PteFlags};
+use paging::{Absent, AbsentKind, PteFlags};
 use phys::{FrameAllocator, Pfn};
 use policy::{Frame, Ref};
 
 use crate::Kernel;
-use crate::demand::{MmuBits, with_policy};
+use crate::demand::{Mapper, MmuBits, with_policy};
 use crate::error::SwapFull;
 use crate::process::Pid;
 
@@ -80,16 +80,12 @@ impl Kernel {
                 None => return Ok(()),
             }
         };
-        // Every entry's flags, read once: they give the page's M bit (any entry dirty) and
-        // become the absent entries' flags.
+        // Every entry's flags, read once at its address: they give the page's M bit (any
+        // entry dirty) and become the absent entries' flags.
+        let format = self.profile.format;
         let flags: Vec<PteFlags> = d.rmap[i]
             .iter()
-            .map(|&(pid, vpn)| {
-                self.procs
-                    .table(pid)
-                    .and_then(|t| t.translate(&self.mem.arena, vpn))
-                    .map_or(PteFlags::empty(), Pte::flags)
-            })
+            .map(|m| m.entry.and_then(|at| format.flags_at(&self.mem.arena, at)).unwrap_or(PteFlags::empty()))
             .collect();
         let dirty = flags.iter().any(|f| f.contains(PteFlags::DIRTY));
         let Some(d) = self.demand.as_deref_mut() else { return Ok(()) };
@@ -114,7 +110,7 @@ impl Kernel {
         let entries = std::mem::take(&mut d.rmap[i]);
         d.swap.add_users(slot, entries.len() as u32);
         d.swap.set_cached(slot, None);
-        for (&(pid, vpn), &flags) in entries.iter().zip(&flags) {
+        for (&Mapper { pid, vpn, .. }, &flags) in entries.iter().zip(&flags) {
             if let Some(table) = self.procs.table(pid) {
                 let absent = Absent { kind: AbsentKind::Swapped(slot), flags };
                 let swapped = table.set_absent(&mut self.mem.arena, &mut self.mem.kernel, vpn, absent);

@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use policy::{Frame, FrameBits, Options, Policy, Ref, Spec};
 
 use crate::Kernel;
-use crate::demand::{MmuBits, page_id};
+use crate::demand::{Mapper, MmuBits, page_id};
 use crate::process::Pid;
 
 /// One process's part in local replacement.
@@ -202,7 +202,7 @@ impl Kernel {
         let h = local.holding(pid);
         let r = Ref { page, time: h.time, write };
         let mut bits = LocalBits {
-            mmu: MmuBits { arena: &mut self.mem.arena, procs: &self.procs, rmap: &d.rmap },
+            mmu: MmuBits { arena: &mut self.mem.arena, format: self.profile.format, rmap: &d.rmap },
             frames: &h.frames,
         };
         Some(f(&mut *h.policy, r, &mut bits))
@@ -282,11 +282,11 @@ impl Kernel {
     pub(crate) fn local_unmapped(&mut self, pid: Pid, i: usize) {
         let Some(d) = self.demand.as_deref_mut() else { return };
         let Some(local) = d.local.as_mut() else { return };
-        if local.owner(i).map(|(p, _)| p) != Some(pid) || d.rmap[i].iter().any(|&(p, _)| p == pid) {
+        if local.owner(i).map(|(p, _)| p) != Some(pid) || d.rmap[i].iter().any(|m| m.pid == pid) {
             return;
         }
         local.uncharge(i, false);
-        let Some(&(q, vpn)) = d.rmap[i].iter().min() else { return };
+        let Some(&Mapper { pid: q, vpn, .. }) = d.rmap[i].iter().min() else { return };
         let n = local.charge(i, q);
         self.with_local(q, page_id(q, vpn), false, |p, r, bits| p.insert(Frame(n), r, bits));
     }
@@ -302,7 +302,7 @@ impl Kernel {
                 None if entries.is_empty() => {}
                 None => return Err(E::Demand(format!("frame index {i} is mapped but charged to no process"))),
                 Some((pid, n)) => {
-                    if !entries.iter().any(|&(p, _)| p == pid) {
+                    if !entries.iter().any(|m| m.pid == pid) {
                         return Err(E::Demand(format!(
                             "frame index {i} is charged to pid {pid}, which does not map it"
                         )));

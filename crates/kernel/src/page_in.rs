@@ -4,7 +4,7 @@
 use paging::{AbsentKind, Pte, PteFlags, VirtAddr, Vpn};
 use phys::{FrameAllocator, Pfn};
 
-use crate::demand::Pending;
+use crate::demand::{Mapper, Pending};
 use crate::error::{AccessError, FaultReason};
 use crate::process::Pid;
 use crate::{Access, Kernel};
@@ -99,8 +99,9 @@ impl Kernel {
         let mapped = table.map(&mut self.mem.arena, &mut self.mem.kernel, vpn, frame, flags);
         debug_assert!(mapped.is_ok(), "an absent entry's tables exist");
         let _ = self.mem.map_counts.increment(frame);
+        let entry = table.entry_addr(&self.mem.arena, vpn);
         let fresh = d.rmap[i].is_empty();
-        d.rmap[i].push((pid, vpn));
+        d.rmap[i].push(Mapper { pid, vpn, entry });
         if link.is_some() {
             d.link[i] = link;
         }
