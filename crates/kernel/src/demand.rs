@@ -214,7 +214,7 @@ impl MmuBits<'_> {
     }
 
     fn any(&self, f: Frame, flag: PteFlags) -> bool {
-        self.entries(f).any(|at| self.format.flags_at(self.arena, at).is_some_and(|e| e.contains(flag)))
+        self.entries(f).any(|at| self.format.has_flags_at(self.arena, at, flag).unwrap_or(false))
     }
 }
 

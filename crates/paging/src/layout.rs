@@ -339,9 +339,47 @@ impl EntryLayout {
         bits.set(EntryBits::GLOBAL, flag(self.global));
         bits.set(EntryBits::COW, flag(self.cow));
         bits.set(EntryBits::ORIG_WRITE, flag(self.orig_write));
+        let rwx = (bits.contains(EntryBits::READ), bits.contains(EntryBits::WRITE), bits.contains(EntryBits::EXEC));
+        let kind = self.kind_of(raw, rwx, level, levels);
+        Entry { raw, kind, bits, frame }
+    }
+
+    /// The kind of the entry `raw` read at `level` of a table of `levels` levels, as
+    /// [`EntryLayout::decode`] gives it, without decoding its other bits.
+    #[inline]
+    pub fn kind(&self, raw: u64, level: usize, levels: usize) -> EntryKind {
+        if raw & bit(self.valid) == 0 {
+            return EntryKind::Invalid;
+        }
+        if level + 1 == levels {
+            return self.last_level_kind(raw);
+        }
+        let rwx = (self.read.granted(raw), self.write.granted(raw), self.exec.granted(raw));
+        self.kind_of(raw, rwx, level, levels)
+    }
+
+    /// [`EntryLayout::kind`] of the valid entry `raw` at the last level, where every base
+    /// page's entry is (the kernel reads R and M there for every frame a policy scans): a
+    /// leaf unless the rule reserves it. `kind_of` decides the same, with more to decide.
+    #[inline(always)]
+    pub(crate) fn last_level_kind(&self, raw: u64) -> EntryKind {
+        match self.leaf {
+            LeafRule::LastLevel | LeafRule::HugeBit(_) => EntryKind::Leaf,
+            LeafRule::PermBits => match (self.read.granted(raw), self.write.granted(raw), self.exec.granted(raw)) {
+                (false, true, _) | (false, false, false) => EntryKind::Reserved,
+                _ => EntryKind::Leaf,
+            },
+            LeafRule::TableBit(b) if raw & bit(b) != 0 => EntryKind::Leaf,
+            LeafRule::TableBit(_) => EntryKind::Reserved,
+        }
+    }
+
+    /// The kind of the valid entry `raw` whose read, write and execute permissions are `rwx`.
+    #[inline]
+    fn kind_of(&self, raw: u64, (read, write, exec): (bool, bool, bool), level: usize, levels: usize) -> EntryKind {
         let last = level + 1 == levels;
         let allowed = self.leaf_allowed(level, levels);
-        let kind = match self.leaf {
+        match self.leaf {
             LeafRule::LastLevel => {
                 if last {
                     EntryKind::Leaf
@@ -356,10 +394,9 @@ impl EntryLayout {
                 (false, true) => EntryKind::Reserved,
             },
             LeafRule::PermBits => {
-                let rwx = bits.intersects(EntryBits::READ | EntryBits::WRITE | EntryBits::EXEC);
-                if bits.contains(EntryBits::WRITE) && !bits.contains(EntryBits::READ) {
+                if write && !read {
                     EntryKind::Reserved
-                } else if !rwx {
+                } else if !(read || write || exec) {
                     if last { EntryKind::Reserved } else { EntryKind::Table }
                 } else if allowed {
                     EntryKind::Leaf
@@ -374,8 +411,40 @@ impl EntryLayout {
                 (false, false) if allowed => EntryKind::Leaf,
                 (false, false) => EntryKind::Reserved,
             },
-        };
-        Entry { raw, kind, bits, frame }
+        }
+    }
+
+    /// Whether `raw` is a leaf at the last level (valid, and not reserved by the leaf rule):
+    /// [`EntryLayout::kind`] there, inlined for the kernel's per-frame R/M reads.
+    #[inline(always)]
+    pub(crate) fn is_last_level_leaf(&self, raw: u64) -> bool {
+        raw & bit(self.valid) != 0 && self.last_level_kind(raw) == EntryKind::Leaf
+    }
+
+    /// The bits of a raw entry that store `bits`, when every one of them is a flag with a
+    /// position of its own in this layout (accessed, dirty, global, copy-on-write, original
+    /// write): a flag is then tested or cleared with one mask, as the kernel's replacement
+    /// policies test and clear the accessed bit on every frame. `None` if `bits` holds a
+    /// permission, the valid bit, or a flag the layout has no place for.
+    #[inline]
+    pub fn flag_mask(&self, bits: EntryBits) -> Option<u64> {
+        let flags = EntryBits::ACCESSED | EntryBits::DIRTY | EntryBits::GLOBAL | EntryBits::COW | EntryBits::ORIG_WRITE;
+        if !flags.contains(bits) {
+            return None;
+        }
+        let mut mask = 0;
+        for (b, pos) in [
+            (EntryBits::ACCESSED, self.accessed),
+            (EntryBits::DIRTY, self.dirty),
+            (EntryBits::GLOBAL, self.global),
+            (EntryBits::COW, self.cow),
+            (EntryBits::ORIG_WRITE, self.orig_write),
+        ] {
+            if bits.contains(b) {
+                mask |= bit(pos?);
+            }
+        }
+        Some(mask)
     }
 
     /// The raw leaf entry for `frame` with `bits` (plus `VALID`) at `level` of `levels`.

@@ -543,21 +543,43 @@ impl Format {
         e.is_present().then(|| e.flags())
     }
 
+    /// Whether the present entry at `at` has every one of `flags` (such as
+    /// [`PteFlags::ACCESSED`]): as `flags_at(..).map(|f| f.contains(flags))`, but the accessed
+    /// and dirty bits, having positions of their own ([`crate::EntryLayout::flag_mask`]), are
+    /// tested with one mask, not a decode of the whole entry. `None` as for
+    /// [`Format::flags_at`].
+    #[inline]
+    pub fn has_flags_at(self, arena: &Arena, at: EntryAddr, flags: PteFlags) -> Option<bool> {
+        if let Some(m) = self.machine() {
+            return general::has_flags_at(m, arena, at, flags);
+        }
+        self.flags_at(arena, at).map(|f| f.contains(flags))
+    }
+
     /// Clears `flags` (such as [`PteFlags::ACCESSED`]) in the present entry at `at`, keeping
     /// everything else, as [`PageTable::clear_flags`] does for a VPN: one load and one store,
-    /// no walk. Returns the flags it had; `None`, and nothing changes, if the entry there is
-    /// not present, `at` is outside `arena`, or (RISC-V) the entry would no longer be a leaf.
-    pub fn clear_flags_at(self, arena: &mut Arena, at: EntryAddr, flags: PteFlags) -> Option<PteFlags> {
+    /// no walk (the accessed and dirty bits with one mask). Returns whether it did: false, and
+    /// nothing changes, if the entry there is not present, `at` is outside `arena`, or
+    /// (RISC-V) the entry would no longer be a leaf.
+    #[inline]
+    pub fn clear_flags_at(self, arena: &mut Arena, at: EntryAddr, flags: PteFlags) -> bool {
         if let Some(m) = self.machine() {
             return general::clear_flags_at(m, arena, at, flags);
         }
-        let old = Pte::from_bits(u32::from_le_bytes(arena.read_bytes(at.0, size_of::<Pte>()).ok()?.try_into().ok()?));
+        let Some(old) = arena.view::<Pte>().get(at.0.as_u64() as usize / size_of::<Pte>()).copied() else {
+            return false;
+        };
         if !old.is_present() {
-            return None;
+            return false;
         }
         let new = old.with_flags(old.flags() - (flags - PteFlags::PRESENT));
-        arena.write_bytes(at.0, size_of::<Pte>()).ok()?.copy_from_slice(&new.bits().to_le_bytes());
-        Some(old.flags())
+        match arena.write_bytes(at.0, size_of::<Pte>()) {
+            Ok(b) => {
+                b.copy_from_slice(&new.bits().to_le_bytes());
+                true
+            }
+            Err(_) => false,
+        }
     }
 }
 

@@ -158,8 +158,16 @@ const NO_STEP: WalkStep = WalkStep {
 };
 
 /// Reads the little-endian entry of `bytes` bytes at `addr`.
+#[inline]
 pub(crate) fn read_entry(arena: &Arena, addr: PhysAddr, bytes: u8) -> Option<u64> {
     let b = arena.read_bytes(addr, usize::from(bytes)).ok()?;
+    // The common widths as one load each, not a copy of a length known only at run time.
+    if let Ok(&b) = <&[u8; 8]>::try_from(b) {
+        return Some(u64::from_le_bytes(b));
+    }
+    if let Ok(&b) = <&[u8; 4]>::try_from(b) {
+        return Some(u64::from(u32::from_le_bytes(b)));
+    }
     let mut le = [0u8; 8];
     le[..b.len()].copy_from_slice(b);
     Some(u64::from_le_bytes(le))
@@ -169,7 +177,10 @@ pub(crate) fn read_entry(arena: &Arena, addr: PhysAddr, bytes: u8) -> Option<u64
 pub(crate) fn write_entry(arena: &mut Arena, addr: PhysAddr, bytes: u8, raw: u64) -> bool {
     match arena.write_bytes(addr, usize::from(bytes)) {
         Ok(b) => {
-            b.copy_from_slice(&raw.to_le_bytes()[..usize::from(bytes)]);
+            match <&mut [u8; 8]>::try_from(&mut *b) {
+                Ok(b) => *b = raw.to_le_bytes(),
+                Err(_) => b.copy_from_slice(&raw.to_le_bytes()[..usize::from(bytes)]),
+            }
             true
         }
         Err(_) => false,

@@ -28,6 +28,7 @@ const PAIRS: [(PteFlags, EntryBits); 8] = [
 ];
 
 /// The entry bits of the kernel's `flags`, as a user page.
+#[inline]
 pub(crate) fn entry_bits(flags: PteFlags) -> EntryBits {
     let mut bits = EntryBits::USER;
     for (f, b) in PAIRS {
@@ -94,16 +95,40 @@ pub(super) fn flags_at(m: &MachineFormat, arena: &Arena, at: EntryAddr) -> Optio
     leaf_at(m, arena, at).map(|(_, bits)| pte_flags(bits))
 }
 
-pub(super) fn clear_flags_at(m: &MachineFormat, arena: &mut Arena, at: EntryAddr, flags: PteFlags) -> Option<PteFlags> {
-    let (raw, bits) = leaf_at(m, arena, at)?;
+/// The raw last-level entry at `at`, if it is a leaf: its kind alone decoded.
+#[inline]
+fn leaf_raw_at(m: &MachineFormat, arena: &Arena, at: EntryAddr) -> Option<u64> {
+    let raw = read_entry(arena, at.0, m.geometry().entry_bytes())?;
+    m.layout().is_last_level_leaf(raw).then_some(raw)
+}
+
+#[inline]
+pub(super) fn has_flags_at(m: &MachineFormat, arena: &Arena, at: EntryAddr, flags: PteFlags) -> Option<bool> {
+    let raw = leaf_raw_at(m, arena, at)?;
+    let want = entry_bits(flags) - EntryBits::USER;
+    // A flag of its own (the accessed and dirty bits) is one mask; anything else, a decode.
+    Some(match m.layout().flag_mask(want) {
+        Some(mask) => raw & mask == mask,
+        None => {
+            let levels = m.geometry().levels();
+            m.layout().decode(raw, levels - 1, levels).bits.contains(want)
+        }
+    })
+}
+
+#[inline]
+pub(super) fn clear_flags_at(m: &MachineFormat, arena: &mut Arena, at: EntryAddr, flags: PteFlags) -> bool {
+    let Some(raw) = leaf_raw_at(m, arena, at) else { return false };
     // As `PageTable::clear_flags`: every page is a user page, and stays one.
     let clear = entry_bits(flags) & (m.layout().representable() - EntryBits::USER);
-    let new = m.layout().update(raw, EntryBits::empty(), clear).ok()?;
-    let levels = m.geometry().levels();
-    if m.layout().decode(new, levels - 1, levels).kind != EntryKind::Leaf {
-        return None;
-    }
-    write_entry(arena, at.0, m.geometry().entry_bytes(), new).then(|| pte_flags(bits))
+    let new = match m.layout().flag_mask(clear) {
+        Some(mask) => raw & !mask,
+        None => match m.layout().update(raw, EntryBits::empty(), clear) {
+            Ok(new) => new,
+            Err(_) => return false,
+        },
+    };
+    m.layout().is_last_level_leaf(new) && (new == raw || write_entry(arena, at.0, m.geometry().entry_bytes(), new))
 }
 
 /// The course error for a general one, where there is one.

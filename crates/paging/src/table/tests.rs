@@ -382,16 +382,45 @@ fn entry_addresses_read_and_clear_what_a_walk_finds() {
         for (&v, &a) in vpns.iter().zip(&at) {
             assert_eq!(format.flags_at(&m.arena, a), walked(&m, v), "{format:?} {v:?}");
         }
-        let before = walked(&m, vpns[1]);
-        assert_eq!(format.clear_flags_at(&mut m.arena, at[1], PteFlags::ACCESSED), before, "{format:?}");
+        for flags in [PteFlags::ACCESSED, PteFlags::DIRTY, PteFlags::ACCESSED | PteFlags::DIRTY, RW] {
+            let has = walked(&m, vpns[1]).map(|f| f.contains(flags));
+            assert_eq!(format.has_flags_at(&m.arena, at[1], flags), has, "{format:?} {flags:?}");
+        }
+        assert!(format.clear_flags_at(&mut m.arena, at[1], PteFlags::ACCESSED), "{format:?}");
         assert_eq!(format.flags_at(&m.arena, at[1]), walked(&m, vpns[1]), "{format:?}");
         assert!(!walked(&m, vpns[1]).unwrap().contains(PteFlags::ACCESSED), "{format:?}");
         // Neighbours are untouched.
         assert_eq!(format.flags_at(&m.arena, at[0]), walked(&m, vpns[0]), "{format:?}");
         t.unmap(&mut m.arena, vpns[1]).unwrap();
         assert_eq!((format.flags_at(&m.arena, at[1]), t.entry_addr(&m.arena, vpns[1])), (None, None));
-        assert_eq!(format.clear_flags_at(&mut m.arena, at[1], PteFlags::DIRTY), None, "{format:?}");
+        assert!(!format.clear_flags_at(&mut m.arena, at[1], PteFlags::DIRTY), "{format:?}");
+        assert_eq!(format.has_flags_at(&m.arena, at[1], PteFlags::DIRTY), None, "{format:?}");
         assert_eq!(t.entry_addr(&m.arena, Vpn::from_u64(format.vpns())), None);
     }
     assert!(checked >= 8, "only {checked} formats checked");
+}
+
+proptest! {
+    /// The shortcuts the kernel's R/M reads take agree with a full decode on any raw entry of
+    /// any preset: the kind alone, and a flag's mask.
+    #[test]
+    fn kind_and_flag_masks_agree_with_decode(raw in any::<u64>(), preset in 0..crate::Preset::ALL.len(), level in 0usize..5) {
+        use crate::{EntryBits, EntryKind};
+        let m = crate::Preset::ALL[preset].format();
+        let levels = m.geometry().levels();
+        let level = level % levels;
+        let width = u32::from(m.geometry().entry_bytes()) * 8;
+        let raw = if width >= 64 { raw } else { raw & ((1 << width) - 1) };
+        let l = m.layout();
+        let e = l.decode(raw, level, levels);
+        prop_assert_eq!(l.kind(raw, level, levels), e.kind);
+        for bits in [EntryBits::ACCESSED, EntryBits::DIRTY, EntryBits::ACCESSED | EntryBits::DIRTY, EntryBits::COW] {
+            if let (Some(mask), EntryKind::Leaf) = (l.flag_mask(bits), e.kind) {
+                prop_assert_eq!(raw & mask == mask, e.bits.contains(bits));
+                let cleared = l.update(raw, EntryBits::empty(), bits).unwrap();
+                prop_assert_eq!(raw & !mask, cleared);
+            }
+        }
+        prop_assert_eq!(l.flag_mask(EntryBits::READ), None);
+    }
 }
