@@ -104,12 +104,14 @@ impl ParseError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SolveError {
-    /// The policy draws on Python's random number stream (`RAND`, `CLOCK`), which this solver
-    /// does not reproduce.
-    #[error("policy {policy} follows Python's random number stream, which this solver does not reproduce")]
-    Random {
-        /// The policy's name as printed.
-        policy: String,
+    /// A `RAND` or `CLOCK` problem whose `ARG seed` or `ARG clockbits` is not an integer as
+    /// Python's `int()` reads it (the script would have stopped before printing the problem).
+    #[error("ARG {what} `{text}` is not an integer")]
+    NotAnInteger {
+        /// Which `ARG` line (`seed`, `clockbits`).
+        what: &'static str,
+        /// Its value.
+        text: String,
     },
     /// A policy the simulator itself does not implement (it prints `Policy X is not yet
     /// implemented` and exits).

@@ -71,6 +71,7 @@ pub mod linear;
 mod machine;
 pub mod multilevel;
 pub mod policy;
+mod pyrandom;
 mod text;
 
 pub use error::{ParseError, SolveError};

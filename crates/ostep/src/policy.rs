@@ -45,16 +45,27 @@
 //!   most recently loaded of the pages never used again);
 //! - `UNOPT`: the page whose next reference is nearest; on a tie the **first** such page.
 //!
+//! - `RAND`: the page at index `int(random.random() * count)` of the list;
+//! - `CLOCK`: each page has a reference count, set to 1 on its first reference and raised by
+//!   one on each later one up to `clockbits` (kept after a hit or a miss, dropped at
+//!   eviction); the victim is found by drawing an index as `RAND` does, again and again,
+//!   taking one off the count of each drawn page whose count is at least 1, until a drawn
+//!   page's count is below 1.
+//!
+//! `RAND` and `CLOCK` draw on Python's `random` seeded with the `ARG seed` value; when the
+//! script drew the references too (`ARG addresses -1` and no `ARG addressfile`), it drew one
+//! `random.random()` per reference first (CPython's `random.seed` and `random.random`).
+//!
 //! A cache size below 0 never fills (no page is ever evicted); a cache of 0 pages makes the
 //! script fail on its first miss, so [`SolveError::ZeroCache`]. Where the script itself stops
 //! (that, no reference at all, a policy it does not know) the error carries what it prints
-//! before stopping ([`SolveError::PolicyScriptStops`]). `RAND` and `CLOCK` draw on
-//! Python's random number stream and are refused ([`SolveError::Random`]).
+//! before stopping ([`SolveError::PolicyScriptStops`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::header::{Header, split_lines};
+use crate::pyrandom::PyRandom;
 use crate::{ParseError, SolveError};
 
 /// The option names of the nine `ARG` lines, in the order the script prints them.
@@ -96,7 +107,9 @@ impl Policy {
     /// compares names exactly, so `fifo` is unknown to it).
     ///
     /// # Errors
-    /// [`SolveError::Random`] for `RAND` and `CLOCK`; [`SolveError::UnknownPolicy`] otherwise.
+    /// [`SolveError::UnknownPolicy`] for any other name, `RAND` and `CLOCK` included: they
+    /// draw on the script's random numbers, which only a whole problem (its seed) gives
+    /// ([`Problem::solve`] answers them).
     pub fn from_script_name(name: &str) -> Result<Policy, SolveError> {
         match name {
             "FIFO" => Ok(Policy::Fifo),
@@ -104,7 +117,6 @@ impl Policy {
             "MRU" => Ok(Policy::Mru),
             "OPT" => Ok(Policy::Opt),
             "UNOPT" => Ok(Policy::Unopt),
-            "RAND" | "CLOCK" => Err(SolveError::Random { policy: name.to_owned() }),
             _ => Err(SolveError::UnknownPolicy { policy: name.to_owned() }),
         }
     }
@@ -132,6 +144,13 @@ pub struct Problem {
     pub notrace: bool,
     /// The page numbers of the `Access:` lines, in order.
     pub pages: Vec<i64>,
+    /// The `ARG seed` value as printed (`RAND` and `CLOCK` seed Python's `random` with it).
+    pub seed: String,
+    /// The `ARG clockbits` value as printed (`CLOCK`'s highest reference count).
+    pub clockbits: String,
+    /// Whether the script drew the references at random (`ARG addresses -1`, an empty
+    /// `ARG addressfile`), one `random.random()` each before any eviction's.
+    pub drawn: bool,
 }
 
 impl Problem {
@@ -248,21 +267,40 @@ impl Problem {
             cache_size,
             notrace,
             pages,
+            seed: arg("seed").1.to_owned(),
+            clockbits: arg("clockbits").1.to_owned(),
+            drawn: arg("addresses").1 == "-1" && arg("addressfile").1.is_empty(),
         })
     }
 
     /// What `paging-policy.py -c` prints for this problem (see the [module documentation](self)).
     ///
     /// # Errors
-    /// [`SolveError::Random`] for a policy not answered; where the script itself stops,
+    /// [`SolveError::NotAnInteger`] for a `RAND` or `CLOCK` problem whose seed or clockbits
+    /// is not an integer (the script prints none such); where the script itself stops,
     /// [`SolveError::PolicyScriptStops`] holding what it prints up to there and the cause:
     /// [`SolveError::UnknownPolicy`] for a policy it does not know,
     /// [`SolveError::NoReferences`] when there is no `Access:` line, [`SolveError::ZeroCache`]
     /// for a cache of 0 pages.
     pub fn solve(&self) -> Result<String, SolveError> {
-        let policy = match Policy::from_script_name(&self.policy) {
-            Err(refused @ SolveError::Random { .. }) => return Err(refused),
-            known_or_not => known_or_not,
+        let mut chooser = match self.policy.as_str() {
+            "RAND" | "CLOCK" => {
+                let mut rng = PyRandom::from_seed(&self.seed)
+                    .ok_or_else(|| SolveError::NotAnInteger { what: "seed", text: self.seed.clone() })?;
+                if self.drawn {
+                    for _ in &self.pages {
+                        rng.random();
+                    }
+                }
+                if self.policy == "RAND" {
+                    Ok(Chooser::Rand(rng))
+                } else {
+                    let bits = python_int(&self.clockbits)
+                        .ok_or_else(|| SolveError::NotAnInteger { what: "clockbits", text: self.clockbits.clone() })?;
+                    Ok(Chooser::Clock { rng, bits, counts: HashMap::new() })
+                }
+            }
+            name => Policy::from_script_name(name).map(Chooser::Rule),
         };
         let mut out = String::new();
         for line in &self.header {
@@ -275,15 +313,16 @@ impl Problem {
         }
         let stops =
             |cause: SolveError, printed: String| SolveError::PolicyScriptStops { cause: Box::new(cause), printed };
-        let policy = match policy {
-            Ok(policy) => policy,
+        let chooser = match &mut chooser {
+            Ok(chooser) => chooser,
             Err(cause) => {
+                let cause = cause.clone();
                 // The script's own message for a policy it does not know, on standard output.
                 let _ = writeln!(out, "Policy {} is not yet implemented", self.policy);
                 return Err(stops(cause, out));
             }
         };
-        let totals = match run(policy, self.cache_size, &self.pages, !self.notrace, &mut out) {
+        let totals = match run(chooser, self.cache_size, &self.pages, !self.notrace, &mut out) {
             Ok(totals) => totals,
             Err(cause @ SolveError::NoReferences) => {
                 // The loop printed nothing; the script prints the empty line before
@@ -327,14 +366,65 @@ impl Totals {
 /// [`SolveError::NoReferences`] for no page; [`SolveError::ZeroCache`] for a cache of 0 pages.
 pub fn trace(policy: Policy, cache_size: i64, pages: &[i64]) -> Result<String, SolveError> {
     let mut out = String::new();
-    let totals = run(policy, cache_size, pages, true, &mut out)?;
+    let totals = run(&mut Chooser::Rule(policy), cache_size, pages, true, &mut out)?;
     totals.write_finalstats(&mut out);
     Ok(out)
 }
 
+/// How a victim is chosen: by a rule, or by Python's random numbers.
+enum Chooser {
+    /// FIFO, LRU, MRU, OPT, UNOPT.
+    Rule(Policy),
+    /// `RAND`: a drawn index.
+    Rand(PyRandom),
+    /// `CLOCK`: drawn indexes until one whose page's count is below 1.
+    Clock {
+        /// The script's random numbers.
+        rng: PyRandom,
+        /// `clockbits`: the highest count a reference raises a page's to.
+        bits: i64,
+        /// Each referenced page's count (the script's `ref`).
+        counts: HashMap<i64, i64>,
+    },
+}
+
+impl Chooser {
+    /// The words printed left and right of the memory list.
+    fn labels(&self) -> (&'static str, &'static str) {
+        match self {
+            Chooser::Rule(policy) => policy.labels(),
+            Chooser::Rand(_) | Chooser::Clock { .. } => ("Left ", "Right"),
+        }
+    }
+
+    /// Counts a reference to `page` (the script does it for every policy; only CLOCK reads it).
+    fn referenced(&mut self, page: i64) {
+        if let Chooser::Clock { bits, counts, .. } = self {
+            counts.entry(page).and_modify(|c| *c = c.saturating_add(1).min(*bits)).or_insert(1);
+        }
+    }
+}
+
+/// Python's `int()` of an integer printed in decimal, cut to the 64-bit range (a count never
+/// gets near the bounds, so the cut changes nothing the script would do).
+fn python_int(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(text.parse::<i64>().unwrap_or(if text.starts_with('-') { i64::MIN } else { i64::MAX }))
+}
+
 /// Runs the script's simulation, appending one `Access:` line per reference to `out` when
 /// `lines` is set.
-fn run(policy: Policy, cache_size: i64, pages: &[i64], lines: bool, out: &mut String) -> Result<Totals, SolveError> {
+fn run(
+    chooser: &mut Chooser,
+    cache_size: i64,
+    pages: &[i64],
+    lines: bool,
+    out: &mut String,
+) -> Result<Totals, SolveError> {
     if pages.is_empty() {
         return Err(SolveError::NoReferences);
     }
@@ -347,7 +437,7 @@ fn run(policy: Policy, cache_size: i64, pages: &[i64], lines: bool, out: &mut St
     let mut last_ref: HashMap<i64, usize> = HashMap::new();
     let mut memory: Vec<i64> = Vec::new();
     let mut totals = Totals::default();
-    let (left, right) = policy.labels();
+    let (left, right) = chooser.labels();
     let mut list = String::new();
     for (t, &page) in pages.iter().enumerate() {
         let found = memory.iter().position(|&p| p == page);
@@ -355,7 +445,7 @@ fn run(policy: Policy, cache_size: i64, pages: &[i64], lines: bool, out: &mut St
         match found {
             Some(i) => {
                 totals.hits += 1;
-                if matches!(policy, Policy::Lru | Policy::Mru) {
+                if matches!(chooser, Chooser::Rule(Policy::Lru | Policy::Mru)) {
                     memory.remove(i);
                     memory.push(page);
                 }
@@ -364,10 +454,22 @@ fn run(policy: Policy, cache_size: i64, pages: &[i64], lines: bool, out: &mut St
                 totals.misses += 1;
                 // A negative size never equals the count: such a cache never fills.
                 if i64::try_from(memory.len()).is_ok_and(|n| n == cache_size) {
-                    let at = match policy {
-                        Policy::Fifo | Policy::Lru => 0,
-                        Policy::Mru => memory.len() - 1,
-                        Policy::Opt | Policy::Unopt => {
+                    let at = match chooser {
+                        Chooser::Rule(Policy::Fifo | Policy::Lru) => 0,
+                        Chooser::Rule(Policy::Mru) => memory.len() - 1,
+                        Chooser::Rand(rng) => rng.below(memory.len()),
+                        Chooser::Clock { rng, counts, .. } => loop {
+                            let at = rng.below(memory.len());
+                            match counts.get_mut(&memory[at]) {
+                                Some(count) if *count >= 1 => *count -= 1,
+                                _ => {
+                                    counts.remove(&memory[at]);
+                                    break at;
+                                }
+                            }
+                        },
+                        Chooser::Rule(policy @ (Policy::Opt | Policy::Unopt)) => {
+                            let policy = *policy;
                             let when = |p: &i64| last_ref.get(p).map_or(pages.len(), |&r| next[r]);
                             let mut best = 0;
                             for (i, p) in memory.iter().enumerate() {
@@ -386,6 +488,7 @@ fn run(policy: Policy, cache_size: i64, pages: &[i64], lines: bool, out: &mut St
             }
         }
         last_ref.insert(page, t);
+        chooser.referenced(page);
         if lines {
             list.clear();
             list.push('[');

@@ -217,13 +217,105 @@ Access: 2  MISS FirstIn ->          [2] <- Lastin  Replaced:1 [Hits:0 Misses:3]
 }
 
 #[test]
-fn refusals() {
-    for (policy, want) in [
-        ("RAND", SolveError::Random { policy: "RAND".into() }),
-        ("CLOCK", SolveError::Random { policy: "CLOCK".into() }),
-    ] {
-        assert_eq!(Problem::parse(&problem(policy, 3, &[1], false)).unwrap().solve(), Err(want));
+fn rand_and_clock_without_an_eviction_draw_nothing() {
+    // Three frames, three pages: nothing is evicted, so no random number is drawn and the
+    // answer is the one of any policy with the labels `Left ` and `Right`.
+    for policy in ["RAND", "CLOCK"] {
+        check(
+            policy,
+            3,
+            &[4, 5, 4, 6],
+            "\
+Access: 4  MISS Left  ->          [4] <- Right Replaced:- [Hits:0 Misses:1]
+Access: 5  MISS Left  ->       [4, 5] <- Right Replaced:- [Hits:0 Misses:2]
+Access: 4  HIT  Left  ->       [4, 5] <- Right Replaced:- [Hits:1 Misses:2]
+Access: 6  MISS Left  ->    [4, 5, 6] <- Right Replaced:- [Hits:1 Misses:3]
+",
+            "FINALSTATS hits 1   misses 3   hitrate 25.00",
+        );
     }
+}
+
+#[test]
+fn rand_evicts_the_drawn_index() {
+    // One frame: every draw is index 0, whatever the numbers.
+    check(
+        "RAND",
+        1,
+        &[1, 2, 2],
+        "\
+Access: 1  MISS Left  ->          [1] <- Right Replaced:- [Hits:0 Misses:1]
+Access: 2  MISS Left  ->          [2] <- Right Replaced:1 [Hits:0 Misses:2]
+Access: 2  HIT  Left  ->          [2] <- Right Replaced:- [Hits:1 Misses:2]
+",
+        "FINALSTATS hits 1   misses 2   hitrate 33.33",
+    );
+    // Two frames, seed 0: the draws are the seeded generator's, index int(2 * random()).
+    let mut rng = PyRandom::from_seed("0").unwrap();
+    let first = rng.below(2);
+    let second = rng.below(2);
+    let p = Problem::parse(&problem("RAND", 2, &[1, 2, 3, 4], false)).unwrap();
+    let mut memory = vec![1, 2];
+    let v1 = memory.remove(first);
+    memory.push(3);
+    let v2 = memory.remove(second);
+    memory.push(4);
+    let answer = p.solve().unwrap();
+    assert!(
+        answer.contains(&format!("Access: 3  MISS Left  ->       [{}, 3] <- Right Replaced:{v1} ", [1, 2][1 - first]))
+    );
+    assert!(answer.contains(&format!("Access: 4  MISS Left  ->       [{}, 4] <- Right Replaced:{v2} ", memory[0])));
+}
+
+#[test]
+fn clock_spends_counts_before_evicting() {
+    // One frame, clockbits 2: page 1 is referenced twice (count 2); the miss on 2 draws index
+    // 0 three times: 2 -> 1, 1 -> 0, then 0 is below 1 and page 1 goes. Page 2 (count 1) is
+    // drawn twice at the miss on 3.
+    check(
+        "CLOCK",
+        1,
+        &[1, 1, 2, 3],
+        "\
+Access: 1  MISS Left  ->          [1] <- Right Replaced:- [Hits:0 Misses:1]
+Access: 1  HIT  Left  ->          [1] <- Right Replaced:- [Hits:1 Misses:1]
+Access: 2  MISS Left  ->          [2] <- Right Replaced:1 [Hits:1 Misses:2]
+Access: 3  MISS Left  ->          [3] <- Right Replaced:2 [Hits:1 Misses:3]
+",
+        "FINALSTATS hits 1   misses 3   hitrate 25.00",
+    );
+    let mut chooser = Chooser::Clock { rng: PyRandom::from_seed("0").unwrap(), bits: 2, counts: HashMap::new() };
+    for page in [1, 1, 1, 1] {
+        chooser.referenced(page);
+    }
+    let Chooser::Clock { counts, .. } = &chooser else { unreachable!() };
+    assert_eq!(counts[&1], 2, "capped at clockbits");
+}
+
+#[test]
+fn drawn_references_advance_the_stream_first() {
+    // `ARG addresses -1` and no address file: the script drew one number per reference, so
+    // the eviction's draw is the fifth for four references.
+    let text = problem("RAND", 2, &[1, 2, 3, 4], false).replacen("ARG addresses 1,2,3,4", "ARG addresses -1", 1);
+    let p = Problem::parse(&text).unwrap();
+    assert!(p.drawn);
+    let mut rng = PyRandom::from_seed("0").unwrap();
+    for _ in 0..4 {
+        rng.random();
+    }
+    let first = rng.below(2);
+    let answer = p.solve().unwrap();
+    assert!(answer.contains(&format!("Replaced:{} ", [1, 2][first])), "{answer}");
+    assert!(!Problem::parse(&problem("RAND", 2, &[1], false)).unwrap().drawn);
+}
+
+#[test]
+fn rand_with_a_seed_that_is_not_an_integer_is_refused() {
+    let text = problem("RAND", 3, &[1], false).replace("ARG seed 0", "ARG seed zero");
+    assert_eq!(
+        Problem::parse(&text).unwrap().solve(),
+        Err(SolveError::NotAnInteger { what: "seed", text: "zero".into() })
+    );
 }
 
 /// The error for a problem on which the script itself stops, with what it printed.
