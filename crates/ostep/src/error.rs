@@ -27,7 +27,7 @@ pub enum ParseError {
         /// The line's text.
         found: String,
     },
-    /// A number that does not fit (page numbers and sizes are 64-bit signed integers here).
+    /// A number that is not one, or does not fit (sizes are 64-bit signed integers here).
     #[error("line {line}: `{text}` is not a whole number in -2^63..2^63")]
     BadNumber {
         /// The offending line.

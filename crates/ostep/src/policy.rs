@@ -142,8 +142,10 @@ pub struct Problem {
     pub cache_size: i64,
     /// `ARG notrace True`: the answer has no `Access:` lines.
     pub notrace: bool,
-    /// The page numbers of the `Access:` lines, in order.
-    pub pages: Vec<i64>,
+    /// The page numbers of the `Access:` lines, in order, in decimal without leading zeros:
+    /// the script's page numbers are Python integers, of any size (`-m 100000000000000000000`
+    /// draws pages past 2^64).
+    pub pages: Vec<String>,
     /// The `ARG seed` value as printed (`RAND` and `CLOCK` seed Python's `random` with it).
     pub seed: String,
     /// The `ARG clockbits` value as printed (`CLOCK`'s highest reference count).
@@ -259,7 +261,7 @@ impl Problem {
                     found: text.to_owned(),
                 }
             })?;
-            pages.push(number(line, page)?);
+            pages.push(page_number(page).ok_or_else(|| ParseError::BadNumber { line, text: page.to_owned() })?);
         }
         Ok(Problem {
             header: header.lines.iter().map(|l| format!("ARG {}", l.text)).collect(),
@@ -322,7 +324,21 @@ impl Problem {
                 return Err(stops(cause, out));
             }
         };
-        let totals = match run(chooser, self.cache_size, &self.pages, !self.notrace, &mut out) {
+        // Pages are told apart by their numbers only: each distinct one gets a small id.
+        let mut ids: HashMap<&str, i64> = HashMap::new();
+        let pages: Vec<i64> = self
+            .pages
+            .iter()
+            .map(|p| {
+                let next = ids.len() as i64;
+                *ids.entry(p.as_str()).or_insert(next)
+            })
+            .collect();
+        let mut names = vec![""; ids.len()];
+        for (name, &id) in &ids {
+            names[id as usize] = name;
+        }
+        let totals = match run(chooser, self.cache_size, &pages, Some(&names), !self.notrace, &mut out) {
             Ok(totals) => totals,
             Err(cause @ SolveError::NoReferences) => {
                 // The loop printed nothing; the script prints the empty line before
@@ -366,7 +382,7 @@ impl Totals {
 /// [`SolveError::NoReferences`] for no page; [`SolveError::ZeroCache`] for a cache of 0 pages.
 pub fn trace(policy: Policy, cache_size: i64, pages: &[i64]) -> Result<String, SolveError> {
     let mut out = String::new();
-    let totals = run(&mut Chooser::Rule(policy), cache_size, pages, true, &mut out)?;
+    let totals = run(&mut Chooser::Rule(policy), cache_size, pages, None, true, &mut out)?;
     totals.write_finalstats(&mut out);
     Ok(out)
 }
@@ -417,11 +433,12 @@ fn python_int(text: &str) -> Option<i64> {
 }
 
 /// Runs the script's simulation, appending one `Access:` line per reference to `out` when
-/// `lines` is set.
+/// `lines` is set. With `names`, `pages` are ids and page `i` is printed `names[i]`.
 fn run(
     chooser: &mut Chooser,
     cache_size: i64,
     pages: &[i64],
+    names: Option<&[&str]>,
     lines: bool,
     out: &mut String,
 ) -> Result<Totals, SolveError> {
@@ -496,17 +513,15 @@ fn run(
                 if i > 0 {
                     list.push_str(", ");
                 }
-                let _ = write!(list, "{p}");
+                let _ = write!(list, "{}", Shown(names, *p));
             }
             list.push(']');
             let hit = if found.is_some() { "HIT " } else { "MISS" };
-            let _ = write!(out, "Access: {page}  {hit} {left} -> {list:>12} <- {right} Replaced:");
-            match victim {
+            let _ = write!(out, "Access: {}  {hit} {left} -> {list:>12} <- {right} Replaced:", Shown(names, page));
+            match victim.map(|v| Shown(names, v).to_string()) {
                 // The script keeps "no victim" as the page number -1, so evicting page -1
                 // prints `-` too.
-                Some(v) if v != -1 => {
-                    let _ = write!(out, "{v}");
-                }
+                Some(v) if v != "-1" => out.push_str(&v),
                 _ => out.push('-'),
             }
             let _ = writeln!(out, " [Hits:{} Misses:{}]", totals.hits, totals.misses);
@@ -530,6 +545,32 @@ fn next_uses(pages: &[i64]) -> Vec<usize> {
 
 fn expect_exact((line, text): (usize, &str), want: &str, expected: &'static str) -> Result<(), ParseError> {
     if text == want { Ok(()) } else { Err(ParseError::Expected { line, expected, found: text.to_owned() }) }
+}
+
+/// A page as printed: its name when there are names, else its number.
+struct Shown<'a>(Option<&'a [&'a str]>, i64);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.and_then(|names| names.get(usize::try_from(self.1).ok()?)) {
+            Some(name) => f.write_str(name),
+            None => write!(f, "{}", self.1),
+        }
+    }
+}
+
+/// A page number of an `Access:` line (Python's `%d` of an integer of any size), in decimal
+/// without leading zeros (`-0` is `0`); `None` if it is not an integer.
+fn page_number(text: &str) -> Option<String> {
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", text.strip_prefix('+').unwrap_or(text)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = digits.trim_start_matches('0');
+    Some(if digits.is_empty() { "0".to_owned() } else { format!("{sign}{digits}") })
 }
 
 fn number(line: usize, text: &str) -> Result<i64, ParseError> {

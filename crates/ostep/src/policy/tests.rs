@@ -31,7 +31,7 @@ fn answer_header(problem: &str) -> String {
 fn check(policy: &str, cache: i64, pages: &[i64], expected_lines: &str, finalstats: &str) {
     let text = problem(policy, cache, pages, false);
     let p = Problem::parse(&text).unwrap();
-    assert_eq!(p.pages, pages);
+    assert_eq!(p.pages, pages.iter().map(|p| p.to_string()).collect::<Vec<_>>());
     let want = format!("{}Solving...\n\n{expected_lines}\n{finalstats}\n\n", answer_header(&text));
     assert_eq!(p.solve().unwrap(), want);
 }
@@ -217,6 +217,34 @@ Access: 2  MISS FirstIn ->          [2] <- Lastin  Replaced:1 [Hits:0 Misses:3]
 }
 
 #[test]
+fn pages_past_64_bits_are_python_integers_too() {
+    // `-m 100000000000000000000` draws such pages; the script compares and prints them as
+    // integers of any size. One frame: the second reference hits, the third evicts it.
+    let big = "100000000000000000000";
+    let bigger = "-340282366920938463463374607431768211457";
+    let text = problem("FIFO", 1, &[], false).trim_end().to_owned()
+        + &format!(
+            "\n\nAccess: {big}  Hit/Miss?  State of Memory?\nAccess: {big}  Hit/Miss?  State of Memory?\nAccess: {bigger}  Hit/Miss?  State of Memory?\n\n"
+        );
+    let p = Problem::parse(&text).unwrap();
+    assert_eq!(p.pages, [big, big, bigger]);
+    let answer = p.solve().unwrap();
+    let want = format!(
+        "Access: {big}  MISS FirstIn -> [{big}] <- Lastin  Replaced:- [Hits:0 Misses:1]\n\
+         Access: {big}  HIT  FirstIn -> [{big}] <- Lastin  Replaced:- [Hits:1 Misses:1]\n\
+         Access: {bigger}  MISS FirstIn -> [{bigger}] <- Lastin  Replaced:{big} [Hits:1 Misses:2]\n\n\
+         FINALSTATS hits 1   misses 2   hitrate 33.33\n\n"
+    );
+    assert!(answer.ends_with(&want), "{answer}");
+    // Spellings Python's %d never prints still read as the same integer.
+    assert_eq!(page_number("-0"), Some("0".to_owned()));
+    assert_eq!(page_number("007"), Some("7".to_owned()));
+    assert_eq!(page_number("-007"), Some("-7".to_owned()));
+    assert_eq!(page_number("7a"), None);
+    assert_eq!(page_number("-"), None);
+}
+
+#[test]
 fn rand_and_clock_without_an_eviction_draw_nothing() {
     // Three frames, three pages: nothing is evicted, so no random number is drawn and the
     // answer is the one of any policy with the labels `Left ` and `Right`.
@@ -398,5 +426,5 @@ fn crlf_and_missing_final_line_end() {
     let text = problem("FIFO", 2, &[1, 2], false).replace('\n', "\r\n");
     let text = text.trim_end();
     let p = Problem::parse(text).unwrap();
-    assert_eq!(p.pages, [1, 2]);
+    assert_eq!(p.pages, ["1", "2"]);
 }
