@@ -161,8 +161,8 @@ impl Problem {
     ///
     /// # Errors
     /// [`ParseError::Expected`] naming the first line that is not what the script prints
-    /// there; [`ParseError::BadNumber`] for a cache size or page number out of the 64-bit
-    /// range; [`ParseError::Inconsistent`] when the `ARG` lines and the `Assuming` line
+    /// there; [`ParseError::BadNumber`] for a cache size or page number that is not an
+    /// integer; [`ParseError::Inconsistent`] when the `ARG` lines and the `Assuming` line
     /// disagree on the policy or the cache size.
     pub fn parse(text: &str) -> Result<Problem, ParseError> {
         let header = Header::read(text)?;
@@ -573,8 +573,11 @@ fn page_number(text: &str) -> Option<String> {
     Some(if digits.is_empty() { "0".to_owned() } else { format!("{sign}{digits}") })
 }
 
+/// The cache size of the `Assuming` line: an integer of any size, cut to the 64-bit range (a
+/// cache of 2^63 pages or more never fills, as one of 2^63 - 1 does not; nor does one below 0).
 fn number(line: usize, text: &str) -> Result<i64, ParseError> {
-    text.parse().map_err(|_| ParseError::BadNumber { line, text: text.to_owned() })
+    let exact = page_number(text).ok_or_else(|| ParseError::BadNumber { line, text: text.to_owned() })?;
+    Ok(exact.parse().unwrap_or(if exact.starts_with('-') { i64::MIN } else { i64::MAX }))
 }
 
 #[cfg(test)]

@@ -236,6 +236,12 @@ fn pages_past_64_bits_are_python_integers_too() {
          FINALSTATS hits 1   misses 2   hitrate 33.33\n\n"
     );
     assert!(answer.ends_with(&want), "{answer}");
+    // A cache past 2^63 pages never fills.
+    let text = problem("LRU", 1, &[1, 2, 1], false)
+        .replace("size 1 pages", &format!("size {big} pages"))
+        .replace("ARG cachesize 1", &format!("ARG cachesize {big}"));
+    let answer = Problem::parse(&text).unwrap().solve().unwrap();
+    assert!(answer.ends_with("FINALSTATS hits 1   misses 2   hitrate 33.33\n\n"), "{answer}");
     // Spellings Python's %d never prints still read as the same integer.
     assert_eq!(page_number("-0"), Some("0".to_owned()));
     assert_eq!(page_number("007"), Some("7".to_owned()));
