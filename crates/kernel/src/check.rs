@@ -1,9 +1,10 @@
 //! `check`: every invariant of the machine, verified from scratch.
 
-use paging::{Pte, PteFlags};
+use paging::{AbsentKind, Pte, PteFlags};
 use phys::{Pfn, PoolKind};
 
 use crate::Kernel;
+use crate::demand::Mapper;
 use crate::process::Pid;
 
 /// The first broken invariant `check` found.
@@ -266,6 +267,73 @@ impl Kernel {
             return Err(InvariantError::Processes(format!("current pid {pid} is not alive")));
         }
         self.check_demand()
+    }
+
+    /// Demand paging's part of `check`.
+    fn check_demand(&self) -> Result<(), crate::InvariantError> {
+        use crate::InvariantError as E;
+        let Some(d) = self.demand.as_deref() else { return Ok(()) };
+        let mut users = vec![0u32; d.swap.len() as usize];
+        let mut rmap: Vec<Vec<Mapper>> = vec![Vec::new(); d.rmap.len()];
+        for p in self.procs.iter() {
+            for (_, a) in p.table.absent_entries(&self.mem.arena) {
+                if let AbsentKind::Swapped(slot) = a.kind {
+                    match users.get_mut(slot as usize) {
+                        Some(u) => *u += 1,
+                        None => {
+                            return Err(E::Demand(format!("pid {} names swap slot {slot}, past the area", p.pid())));
+                        }
+                    }
+                    if users[slot as usize] > 1 && a.flags.contains(PteFlags::WRITE) {
+                        return Err(E::Demand(format!("pid {}: a shared swap slot {slot} is writable", p.pid())));
+                    }
+                }
+            }
+            for (vpn, e) in p.table.mapped(&self.mem.arena) {
+                match d.frame_index(e.frame()) {
+                    Some(i) => {
+                        rmap[i].push(Mapper { pid: p.pid(), vpn, entry: p.table.entry_addr(&self.mem.arena, vpn) })
+                    }
+                    None => {
+                        return Err(E::Demand(format!(
+                            "pid {} maps frame {} past the frame limit",
+                            p.pid(),
+                            e.frame()
+                        )));
+                    }
+                }
+            }
+        }
+        d.swap.check(&users, &d.link)?;
+        for (i, (recorded, actual)) in d.rmap.iter().zip(&mut rmap).enumerate() {
+            let mut recorded = recorded.clone();
+            recorded.sort();
+            actual.sort();
+            let pages = |ms: &[Mapper]| ms.iter().map(|m| (m.pid, m.vpn)).collect::<Vec<_>>();
+            if pages(&recorded) != pages(actual) {
+                return Err(E::Demand(format!(
+                    "frame index {i}: reverse map {:?}, entries {:?}",
+                    pages(&recorded),
+                    pages(actual)
+                )));
+            }
+            // A stale address would read and clear another entry's bits: each must be where a
+            // walk finds the entry.
+            for (r, a) in recorded.iter().zip(actual.iter()) {
+                if r.entry.is_none() || r.entry != a.entry {
+                    return Err(E::Demand(format!(
+                        "frame index {i}: pid {} vpn {}'s entry is at {:?}, the reverse map says {:?}",
+                        r.pid, r.vpn, a.entry, r.entry
+                    )));
+                }
+            }
+            if let Some(slot) = d.link[i] {
+                if d.swap.cached(slot) != Some(i as u32) || actual.is_empty() {
+                    return Err(E::Demand(format!("frame index {i} caches slot {slot}, which does not say so")));
+                }
+            }
+        }
+        self.check_local()
     }
 }
 

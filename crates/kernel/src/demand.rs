@@ -36,10 +36,15 @@
 //!   policy's `insert`, no reference, accessed bit clear).
 //!
 //! A page, for the policy, is `pid << 48 | vpn` ([`page_id`]).
+//!
+//! This file holds the state and its setup and queries; the hooks the other operations call
+//! are in `hooks.rs`, the policy's view of the R and M bits in `mmu_bits.rs`, making room in
+//! `evict.rs`, faults in `page_in.rs`, the swap area in `swap.rs`, local replacement in
+//! `local.rs`, and the invariants in `check.rs`.
 
-use paging::{Absent, AbsentKind, EntryAddr, Format, PageTable, PteFlags, Vpn};
-use phys::{Arena, Pfn};
-use policy::{Frame, FrameBits, Policy, Ref, Stats};
+use paging::{EntryAddr, Vpn};
+use phys::Pfn;
+use policy::{Policy, Stats};
 
 use crate::Kernel;
 use crate::error::NoSuchProcess;
@@ -126,6 +131,8 @@ pub fn page_id(pid: Pid, vpn: Vpn) -> u64 {
 /// whole table is freed, and every change of a mapping (unmap, copy-on-write copy, eviction,
 /// exit) removes its reverse-map entry, the new mapping adding one with a fresh address.
 /// `check` holds every address to a walk.
+///
+/// [`Format::flags_at`]: paging::Format::flags_at
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Mapper {
     pub(crate) pid: Pid,
@@ -177,80 +184,7 @@ impl Demand {
         let i = frame.as_u32().checked_sub(self.base)? as usize;
         (i < self.rmap.len()).then_some(i)
     }
-
-    /// Drops one user of the slot an absent entry named.
-    fn drop_absent(&mut self, a: Absent) {
-        if let AbsentKind::Swapped(slot) = a.kind {
-            self.swap.drop_user(slot);
-        }
-    }
-
-    /// The frame index left the machine: out of the policy, its slot copy forgotten.
-    fn frame_freed(&mut self, i: usize) {
-        match &mut self.local {
-            Some(local) => local.uncharge(i, false),
-            None => self.policy.remove(Frame(i)),
-        }
-        self.rmap[i].clear();
-        if let Some(slot) = self.link[i].take() {
-            self.swap.set_cached(slot, None);
-        }
-    }
 }
-
-/// The frames' R and M bits as the policy reads them: the accessed and dirty bits of every
-/// entry that maps the frame (any one set is the frame's bit set), read and cleared at the
-/// entries' addresses the reverse map holds ([`Mapper`]): no walk.
-pub(crate) struct MmuBits<'a> {
-    pub(crate) arena: &'a mut Arena,
-    /// The machine's table format, which decodes the entries.
-    pub(crate) format: Format,
-    pub(crate) rmap: &'a [Vec<Mapper>],
-}
-
-impl MmuBits<'_> {
-    fn entries(&self, f: Frame) -> impl Iterator<Item = EntryAddr> + '_ {
-        self.rmap.get(f.0).map_or(&[][..], Vec::as_slice).iter().filter_map(|m| m.entry)
-    }
-
-    fn any(&self, f: Frame, flag: PteFlags) -> bool {
-        self.entries(f).any(|at| self.format.has_flags_at(self.arena, at, flag).unwrap_or(false))
-    }
-}
-
-impl FrameBits for MmuBits<'_> {
-    fn frames(&self) -> usize {
-        self.rmap.len()
-    }
-    fn referenced(&self, f: Frame) -> bool {
-        self.any(f, PteFlags::ACCESSED)
-    }
-    fn clear_referenced(&mut self, f: Frame) {
-        let rmap = self.rmap;
-        for at in rmap.get(f.0).map_or(&[][..], Vec::as_slice).iter().filter_map(|m| m.entry) {
-            let _ = self.format.clear_flags_at(self.arena, at, PteFlags::ACCESSED);
-        }
-    }
-    fn modified(&self, f: Frame) -> bool {
-        self.any(f, PteFlags::DIRTY)
-    }
-}
-
-/// Runs `f` on the policy with the machine's bits: split borrows of the kernel's fields.
-macro_rules! with_policy {
-    ($k:expr, |$p:ident, $bits:ident| $body:expr) => {{
-        let k = &mut *$k;
-        match k.demand.as_deref_mut() {
-            Some(d) => {
-                let mut $bits = MmuBits { arena: &mut k.mem.arena, format: k.profile.format, rmap: &d.rmap };
-                let $p = &mut d.policy;
-                Some($body)
-            }
-            None => None,
-        }
-    }};
-}
-pub(crate) use with_policy;
 
 impl Kernel {
     /// Turns on demand paging with the policy `spec` (see the `policy` crate), on a general
@@ -413,263 +347,15 @@ impl Kernel {
         }
         d.policy.hand().map(|f| f.0)
     }
-
-    /// The reference `pid` makes to `vpn` now, as the policy sees it.
-    pub(crate) fn reference(&self, pid: Pid, vpn: Vpn, write: bool) -> Ref {
-        Ref { page: page_id(pid, vpn), time: self.demand.as_ref().map_or(0, |d| d.time), write }
-    }
-
-    /// Accounts a successful access of `pid`'s `vpn` in `frame` (after the MMU set its bits):
-    /// a hit, unless a fault just brought the page in.
-    pub(crate) fn demand_reference(&mut self, pid: Pid, vpn: Vpn, frame: Pfn, write: bool) {
-        let r = self.reference(pid, vpn, write);
-        let Some(d) = self.demand.as_deref_mut() else { return };
-        let pending = d.pending.take();
-        d.stats.references += 1;
-        let hit = !matches!(pending, Some(Pending::Loaded { .. }));
-        if hit {
-            d.stats.hits += 1;
-        }
-        let i = d.frame_index(frame);
-        if let Some(p) = self.procs.get_mut(pid) {
-            p.paging.references += 1;
-            p.paging.hits += u64::from(hit);
-        }
-        if self.is_local() {
-            let loaded = matches!(pending, Some(Pending::Loaded { fresh: true } | Pending::Copied));
-            self.local_reference(pid, vpn, i, loaded, write);
-            if let Some(d) = self.demand.as_deref_mut() {
-                d.time += 1;
-            }
-            return;
-        }
-        with_policy!(self, |p, bits| {
-            if let Some(i) = i {
-                match pending {
-                    Some(Pending::Loaded { fresh: true } | Pending::Copied) => p.insert(Frame(i), r, &mut bits),
-                    Some(Pending::Loaded { fresh: false }) | None => p.hit(Frame(i), r, &mut bits),
-                }
-            }
-            p.tick(r, &mut bits);
-        });
-        if let Some(d) = self.demand.as_deref_mut() {
-            d.time += 1;
-        }
-    }
-
-    /// Records that `pid`'s `vpn` now maps `frame`: into the reverse map, and, if the frame
-    /// was just filled (`loaded`), into the policy.
-    pub(crate) fn demand_mapped(&mut self, pid: Pid, vpn: Vpn, frame: Pfn, loaded: bool) {
-        if let Some(table) = self.procs.table(pid) {
-            self.demand_mapped_in(table, pid, vpn, frame, loaded);
-        }
-    }
-
-    /// [`Kernel::demand_mapped`] for `pid` whose table is `table` (a child being forked is
-    /// not in the process table yet).
-    fn demand_mapped_in(&mut self, table: PageTable, pid: Pid, vpn: Vpn, frame: Pfn, loaded: bool) {
-        let r = self.reference(pid, vpn, false);
-        let entry = table.entry_addr(&self.mem.arena, vpn);
-        let Some(d) = self.demand.as_deref_mut() else { return };
-        let Some(i) = d.frame_index(frame) else { return };
-        d.rmap[i].push(Mapper { pid, vpn, entry });
-        if loaded {
-            if d.local.is_some() {
-                self.local_loaded(pid, vpn, i);
-            } else {
-                with_policy!(self, |p, bits| p.insert(Frame(i), r, &mut bits));
-            }
-        }
-    }
-
-    /// A copy-on-write copy moved `pid`'s `vpn` from `old` to the new frame `new`.
-    pub(crate) fn demand_copied(&mut self, pid: Pid, vpn: Vpn, old: Pfn, new: Pfn, freed: bool) {
-        if self.demand.is_none() {
-            return;
-        }
-        self.demand_unmapped(pid, vpn, old, freed);
-        self.demand_mapped(pid, vpn, new, false);
-        if let Some(d) = self.demand.as_deref_mut() {
-            d.pending = Some(Pending::Copied);
-        }
-    }
-
-    /// Records that `pid`'s `vpn` no longer maps `frame`, which is now free if `freed`.
-    pub(crate) fn demand_unmapped(&mut self, pid: Pid, vpn: Vpn, frame: Pfn, freed: bool) {
-        let Some(d) = self.demand.as_deref_mut() else { return };
-        let Some(i) = d.frame_index(frame) else { return };
-        if let Some(at) = d.rmap[i].iter().position(|m| (m.pid, m.vpn) == (pid, vpn)) {
-            d.rmap[i].swap_remove(at);
-        }
-        if freed {
-            d.frame_freed(i);
-        } else {
-            self.local_unmapped(pid, i);
-        }
-    }
-
-    /// Clears `pid`'s absent entry for `vpn`, if it has one, dropping its slot's user.
-    /// Returns whether there was one.
-    pub(crate) fn demand_drop(&mut self, table: PageTable, vpn: Vpn) -> bool {
-        if self.demand.is_none() {
-            return false;
-        }
-        match table.take_absent(&mut self.mem.arena, vpn) {
-            Some(a) => {
-                if let Some(d) = self.demand.as_deref_mut() {
-                    d.drop_absent(a);
-                }
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Whether `vpn` is absent in `table` (demand paging only): allocated, but not present.
-    pub(crate) fn is_absent(&self, table: PageTable, vpn: Vpn) -> bool {
-        self.demand.is_some() && table.absent(&self.mem.arena, vpn).is_some()
-    }
-
-    /// `pid` is about to release its address space: every frame it maps leaves the reverse
-    /// map (and the policy, if no one else maps it), every slot it names loses a user.
-    pub(crate) fn demand_release(&mut self, pid: Pid, table: PageTable) {
-        if self.demand.is_none() {
-            return;
-        }
-        let mapped: Vec<_> = table.mapped(&self.mem.arena).collect();
-        for (vpn, e) in mapped {
-            let freed = self.mem.map_counts.get(e.frame()) == 1;
-            self.demand_unmapped(pid, vpn, e.frame(), freed);
-        }
-        let absent = table.absent_entries(&self.mem.arena);
-        if let Some(d) = self.demand.as_deref_mut() {
-            for (_, a) in absent {
-                d.drop_absent(a);
-            }
-            if let Some(local) = &mut d.local {
-                local.forget(pid);
-            }
-        }
-    }
-
-    /// Fork under demand paging: `child`'s table is a copy of `parent`'s. Its present entries
-    /// join the reverse map; its swapped entries each add a user to their slot, and a swapped
-    /// page whose own permission is writable becomes copy-on-write on both sides.
-    pub(crate) fn demand_forked(&mut self, parent: PageTable, child: PageTable, child_pid: Pid) {
-        if self.demand.is_none() {
-            return;
-        }
-        let mapped: Vec<_> = child.mapped(&self.mem.arena).collect();
-        for (vpn, e) in mapped {
-            self.demand_mapped_in(child, child_pid, vpn, e.frame(), false);
-        }
-        for (vpn, mut a) in child.absent_entries(&self.mem.arena) {
-            let AbsentKind::Swapped(slot) = a.kind else { continue };
-            if let Some(d) = self.demand.as_deref_mut() {
-                d.swap.add_users(slot, 1);
-            }
-            if a.flags.contains(PteFlags::ORIG_WRITE) {
-                a.flags = (a.flags - PteFlags::WRITE) | PteFlags::COW;
-                for t in [parent, child] {
-                    let _ = t.set_absent(&mut self.mem.arena, &mut self.mem.kernel, vpn, a);
-                }
-            }
-        }
-    }
-
-    /// A dirty bit of an entry mapping `frame` was cleared without the page being written
-    /// (`clear_accessed_dirty`): the swap copy the frame holds, if any, is stale and is
-    /// forgotten (its slot freed if no entry names it), so that the next eviction writes the
-    /// page instead of counting it clean.
-    pub(crate) fn demand_copy_stale(&mut self, frame: Pfn) {
-        let Some(d) = self.demand.as_deref_mut() else { return };
-        let Some(i) = d.frame_index(frame) else { return };
-        if let Some(slot) = d.link[i].take() {
-            d.swap.set_cached(slot, None);
-        }
-    }
-
-    /// Whether a copy-on-write fault on `frame` must copy it: it is mapped more than once, or
-    /// (demand paging) it caches a swap slot that entries still name.
-    pub(crate) fn must_copy(&self, frame: Pfn) -> bool {
-        if self.mem.map_counts.get(frame) > 1 {
-            return true;
-        }
-        let Some(d) = self.demand.as_deref() else { return false };
-        d.frame_index(frame).and_then(|i| d.link[i]).and_then(|slot| d.swap.users(slot)).is_some_and(|users| users > 0)
-    }
-
-    /// Demand paging's part of `check`.
-    pub(crate) fn check_demand(&self) -> Result<(), crate::InvariantError> {
-        use crate::InvariantError as E;
-        let Some(d) = self.demand.as_deref() else { return Ok(()) };
-        let mut users = vec![0u32; d.swap.len() as usize];
-        let mut rmap: Vec<Vec<Mapper>> = vec![Vec::new(); d.rmap.len()];
-        for p in self.procs.iter() {
-            for (_, a) in p.table.absent_entries(&self.mem.arena) {
-                if let AbsentKind::Swapped(slot) = a.kind {
-                    match users.get_mut(slot as usize) {
-                        Some(u) => *u += 1,
-                        None => {
-                            return Err(E::Demand(format!("pid {} names swap slot {slot}, past the area", p.pid())));
-                        }
-                    }
-                    if users[slot as usize] > 1 && a.flags.contains(PteFlags::WRITE) {
-                        return Err(E::Demand(format!("pid {}: a shared swap slot {slot} is writable", p.pid())));
-                    }
-                }
-            }
-            for (vpn, e) in p.table.mapped(&self.mem.arena) {
-                match d.frame_index(e.frame()) {
-                    Some(i) => {
-                        rmap[i].push(Mapper { pid: p.pid(), vpn, entry: p.table.entry_addr(&self.mem.arena, vpn) })
-                    }
-                    None => {
-                        return Err(E::Demand(format!(
-                            "pid {} maps frame {} past the frame limit",
-                            p.pid(),
-                            e.frame()
-                        )));
-                    }
-                }
-            }
-        }
-        d.swap.check(&users, &d.link)?;
-        for (i, (recorded, actual)) in d.rmap.iter().zip(&mut rmap).enumerate() {
-            let mut recorded = recorded.clone();
-            recorded.sort();
-            actual.sort();
-            let pages = |ms: &[Mapper]| ms.iter().map(|m| (m.pid, m.vpn)).collect::<Vec<_>>();
-            if pages(&recorded) != pages(actual) {
-                return Err(E::Demand(format!(
-                    "frame index {i}: reverse map {:?}, entries {:?}",
-                    pages(&recorded),
-                    pages(actual)
-                )));
-            }
-            // A stale address would read and clear another entry's bits: each must be where a
-            // walk finds the entry.
-            for (r, a) in recorded.iter().zip(actual.iter()) {
-                if r.entry.is_none() || r.entry != a.entry {
-                    return Err(E::Demand(format!(
-                        "frame index {i}: pid {} vpn {}'s entry is at {:?}, the reverse map says {:?}",
-                        r.pid, r.vpn, a.entry, r.entry
-                    )));
-                }
-            }
-            if let Some(slot) = d.link[i] {
-                if d.swap.cached(slot) != Some(i as u32) || actual.is_empty() {
-                    return Err(E::Demand(format!("frame index {i} caches slot {slot}, which does not say so")));
-                }
-            }
-        }
-        self.check_local()
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use paging::{AbsentKind, PteFlags};
+    use policy::{Frame, FrameBits};
+
     use super::*;
+    use crate::mmu_bits::MmuBits;
     use crate::{Perm, Profile, SegmentSizes, VirtAddr};
 
     fn kernel(frames: u32, slots: u32) -> Kernel {

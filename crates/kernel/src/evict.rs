@@ -7,8 +7,9 @@ use phys::{FrameAllocator, Pfn};
 use policy::{Frame, Ref};
 
 use crate::Kernel;
-use crate::demand::{Mapper, MmuBits, with_policy};
+use crate::demand::Mapper;
 use crate::error::SwapFull;
+use crate::mmu_bits::{MmuBits, with_policy};
 use crate::process::Pid;
 
 impl Kernel {

@@ -32,7 +32,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use policy::{Frame, FrameBits, Options, Policy, Ref, Spec};
 
 use crate::Kernel;
-use crate::demand::{Mapper, MmuBits, page_id};
+use crate::demand::{Mapper, page_id};
+use crate::mmu_bits::MmuBits;
 use crate::process::Pid;
 
 /// One process's part in local replacement.

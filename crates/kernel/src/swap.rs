@@ -1,10 +1,11 @@
 //! The swap area of demand paging: slots of 4 KiB, taken lowest first, each counting the
 //! absent entries that name it and the resident frame that caches its bytes, if any.
 //!
-//! The area knows nothing of page tables or policies: `demand.rs` decides when a page goes
-//! out or comes back, and tells the area which slot gains or loses a user, a cached frame or
-//! bytes. A slot is free exactly when no entry names it and no frame caches it; the checker
-//! (`SwapArea::check`) holds the counts to the entries actually found in the tables.
+//! The area knows nothing of page tables or policies: demand paging (`evict.rs`, `page_in.rs`,
+//! the hooks in `hooks.rs`) decides when a page goes out or comes back, and tells the area
+//! which slot gains or loses a user, a cached frame or bytes. A slot is free exactly when no
+//! entry names it and no frame caches it; the checker (`SwapArea::check`) holds the counts to
+//! the entries actually found in the tables.
 
 use std::collections::BTreeSet;
 
