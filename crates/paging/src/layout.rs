@@ -310,12 +310,24 @@ impl EntryLayout {
     /// The bits a leaf can carry in this layout: what [`EntryLayout::encode_leaf`] stores.
     pub fn representable(&self) -> EntryBits {
         let mut b = EntryBits::VALID | EntryBits::READ | EntryBits::WRITE | EntryBits::EXEC | EntryBits::USER;
-        b.set(EntryBits::ACCESSED, self.accessed.is_some());
-        b.set(EntryBits::DIRTY, self.dirty.is_some());
-        b.set(EntryBits::GLOBAL, self.global.is_some());
-        b.set(EntryBits::COW, self.cow.is_some());
-        b.set(EntryBits::ORIG_WRITE, self.orig_write.is_some());
+        for (flag, pos) in self.single_bits() {
+            b.set(flag, pos.is_some());
+        }
         b
+    }
+
+    /// The flags that are one bit each where the layout has them (accessed, dirty, global and
+    /// the kernel's two software bits), with their positions: what encoding, updating and
+    /// masking go through alike. `decode` spells them out, being on every walk's path.
+    #[inline(always)]
+    fn single_bits(&self) -> [(EntryBits, Option<u8>); 5] {
+        [
+            (EntryBits::ACCESSED, self.accessed),
+            (EntryBits::DIRTY, self.dirty),
+            (EntryBits::GLOBAL, self.global),
+            (EntryBits::COW, self.cow),
+            (EntryBits::ORIG_WRITE, self.orig_write),
+        ]
     }
 
     /// The permissions every valid entry grants because the layout has no bit for them.

@@ -115,13 +115,7 @@ impl EntryLayout {
             return None;
         }
         let mut mask = 0;
-        for (b, pos) in [
-            (EntryBits::ACCESSED, self.accessed),
-            (EntryBits::DIRTY, self.dirty),
-            (EntryBits::GLOBAL, self.global),
-            (EntryBits::COW, self.cow),
-            (EntryBits::ORIG_WRITE, self.orig_write),
-        ] {
+        for (b, pos) in self.single_bits() {
             if bits.contains(b) {
                 mask |= bit(pos?);
             }

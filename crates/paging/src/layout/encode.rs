@@ -23,13 +23,7 @@ impl EntryLayout {
         perm(self.write, EntryBits::WRITE);
         perm(self.exec, EntryBits::EXEC);
         perm(self.user, EntryBits::USER);
-        for (b, pos) in [
-            (EntryBits::ACCESSED, self.accessed),
-            (EntryBits::DIRTY, self.dirty),
-            (EntryBits::GLOBAL, self.global),
-            (EntryBits::COW, self.cow),
-            (EntryBits::ORIG_WRITE, self.orig_write),
-        ] {
+        for (b, pos) in self.single_bits() {
             if let (true, Some(p)) = (bits.contains(b), pos) {
                 raw |= bit(p);
             }
@@ -90,13 +84,7 @@ impl EntryLayout {
                 }
             }
         }
-        for (b, pos) in [
-            (EntryBits::ACCESSED, self.accessed),
-            (EntryBits::DIRTY, self.dirty),
-            (EntryBits::GLOBAL, self.global),
-            (EntryBits::COW, self.cow),
-            (EntryBits::ORIG_WRITE, self.orig_write),
-        ] {
+        for (b, pos) in self.single_bits() {
             match pos {
                 Some(p) => {
                     if clear.contains(b) {
