@@ -7,7 +7,7 @@
 //!   lowest free ones, so they are the first `frames` frames of the user pool). A page that
 //!   needs a frame when all are in use makes room first: the policy picks a victim.
 //! - **Eviction.** Before the policy is asked, the swap area must have a free slot, or the
-//!   operation fails with [`SwapFull`] having changed nothing. The victim is written to swap
+//!   operation fails with [`SwapFull`](crate::SwapFull) having changed nothing. The victim is written to swap
 //!   when it is dirty (some entry mapping it has the MMU's dirty bit) or has no copy there yet:
 //!   to the slot that holds its copy, or else the lowest free slot. That is a *dirty eviction*
 //!   and a disk write; otherwise it is a *clean eviction* and nothing is written. Then every

@@ -43,7 +43,7 @@ pub struct Stats {
     pub bytes: u64,
 }
 
-/// Reads records from any `Read` (decompress first with [`crate::decompress`]).
+/// Reads records from any `Read` (decompress first with [`crate::decompress()`]).
 ///
 /// Memory: one buffer of 1 MiB, whatever the trace's size.
 pub struct TraceReader<R> {
