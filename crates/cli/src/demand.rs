@@ -41,15 +41,15 @@ pub struct DemandArgs {
 
     /// nru, aging: references between two clock ticks (default 4). Refused with another
     /// policy, as --tau and --seed are.
-    #[arg(long, value_name = "REFS", requires = "frames")]
+    #[arg(long, value_name = "REFS", requires = "frames", allow_negative_numbers = true)]
     pub period: Option<u64>,
 
     /// wsclock: the working-set window in references (default 4).
-    #[arg(long, value_name = "REFS", requires = "frames")]
+    #[arg(long, value_name = "REFS", requires = "frames", allow_negative_numbers = true)]
     pub tau: Option<u64>,
 
     /// random: the seed of its generator (default 0).
-    #[arg(long, value_name = "SEED", requires = "frames")]
+    #[arg(long, value_name = "SEED", requires = "frames", allow_negative_numbers = true)]
     pub seed: Option<u64>,
 
     /// opt's tie rule (lru or frame). Only opt reads it, and the shell refuses opt, so it is
@@ -246,6 +246,11 @@ mod tests {
         refused("x86-64", "--frames 3 --policy nru --tau 5", "--tau: only wsclock takes a working-set window, not nru");
         refused("x86-64", "--frames 3 --policy aging --seed 5", "--seed: only random takes a seed, not aging");
         refused("x86-64", "--frames 3 --policy lru --opt-ties frame", "--opt-ties: only opt takes a tie rule, not lru");
+        // A negative number is the option's bad value, not a stray argument (clap said
+        // `unexpected argument '-1' found` and suggested `-- -1`).
+        refused("x86-64", "--frames 3 --policy random --seed -1", "invalid value '-1' for '--seed <SEED>'");
+        refused("x86-64", "--frames 3 --policy nru --period -4", "invalid value '-4' for '--period <REFS>'");
+        refused("x86-64", "--frames 3 --policy wsclock --tau -4", "invalid value '-4' for '--tau <REFS>'");
     }
 
     #[test]

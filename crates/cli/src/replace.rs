@@ -40,13 +40,13 @@ pub struct Args {
     #[arg(long, value_enum, ignore_case = true, value_name = "lru|frame")]
     pub opt_ties: Option<Ties>,
     /// nru, aging: references between two ticks (R cleared, counters shifted; default 4).
-    #[arg(long, value_name = "REFS")]
+    #[arg(long, value_name = "REFS", allow_negative_numbers = true)]
     pub period: Option<u64>,
     /// wsclock: the working-set window, in references (default 4).
-    #[arg(long, value_name = "REFS")]
+    #[arg(long, value_name = "REFS", allow_negative_numbers = true)]
     pub tau: Option<u64>,
     /// random: the generator's seed (default 0).
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// The reference string, e.g. `1,2,3,4,1,2,5` (`3w` is a write of page 3), or a file of
     /// such page numbers (separated by commas, spaces or lines; `#` comments), or `-` for

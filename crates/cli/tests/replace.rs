@@ -123,6 +123,17 @@ fn option_values_take_any_case_as_the_shell_does() {
 }
 
 #[test]
+fn a_negative_number_is_the_option_s_bad_value() {
+    // clap read `-1` as a stray argument (`unexpected argument '-1' found`, with a tip to write
+    // `-- -1`, which makes it the reference string); it is the option's value, and not a u64.
+    for (opt, name) in [("--seed", "SEED"), ("--period", "REFS"), ("--tau", "REFS")] {
+        let (status, _, err) = replace(&["--policy", "random,nru,wsclock", opt, "-1", "1,2"]);
+        assert_eq!(status, 2, "{err}");
+        assert!(err.starts_with(&format!("error: invalid value '-1' for '{opt} <{name}>'")), "{err}");
+    }
+}
+
+#[test]
 fn errors_are_one_line() {
     for (args, want) in [
         (&["--policy", "lru", "1,2,x"][..], "vmsim: the reference string: line 1, reference 3: `x`"),
