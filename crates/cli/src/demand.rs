@@ -98,6 +98,11 @@ impl DemandArgs {
                 "--policy opt: opt needs the whole reference string in advance, which a running machine does not have (use `vmsim replace`)"
             );
         }
+        // The shared check would say `only opt takes a tie rule, not fifo`, as if opt could be
+        // chosen here; the shell refuses opt, so the reason is that.
+        if self.opt_ties.is_some() {
+            bail!("--opt-ties: only opt takes a tie rule, and a running machine cannot run opt (use `vmsim replace`)");
+        }
         crate::check_policy_options(
             &[spec],
             [
@@ -245,7 +250,11 @@ mod tests {
         refused("x86-64", "--frames 3 --period 5", "--period: only nru and aging take a tick period, not lru");
         refused("x86-64", "--frames 3 --policy nru --tau 5", "--tau: only wsclock takes a working-set window, not nru");
         refused("x86-64", "--frames 3 --policy aging --seed 5", "--seed: only random takes a seed, not aging");
-        refused("x86-64", "--frames 3 --policy lru --opt-ties frame", "--opt-ties: only opt takes a tie rule, not lru");
+        refused(
+            "x86-64",
+            "--frames 3 --policy lru --opt-ties frame",
+            "--opt-ties: only opt takes a tie rule, and a running machine cannot run opt (use `vmsim replace`)",
+        );
         // A negative number is the option's bad value, not a stray argument (clap said
         // `unexpected argument '-1' found` and suggested `-- -1`).
         refused("x86-64", "--frames 3 --policy random --seed -1", "invalid value '-1' for '--seed <SEED>'");

@@ -135,7 +135,11 @@ fn a_policy_option_the_policy_does_not_read_is_a_usage_error() {
         ),
         (&["--policy", "clock", "--tau", "5"][..], "vmsim: --tau: only wsclock takes a working-set window, not clock"),
         (&["--policy", "lru", "--seed", "5"][..], "vmsim: --seed: only random takes a seed, not lru"),
-        (&["--policy", "fifo", "--opt-ties", "frame"][..], "vmsim: --opt-ties: only opt takes a tie rule, not fifo"),
+        // The shell refuses opt itself: that, not fifo, is why no tie rule is read.
+        (
+            &["--policy", "fifo", "--opt-ties", "frame"][..],
+            "vmsim: --opt-ties: only opt takes a tie rule, and a running machine cannot run opt (use `vmsim replace`)",
+        ),
     ] {
         refused(&[&shell[..], words, &[s]].concat(), 2, want);
     }
