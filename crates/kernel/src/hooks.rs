@@ -79,7 +79,13 @@ impl Kernel {
 
     /// Records that `pid`'s `vpn` now maps `frame`: into the reverse map, and, if the frame
     /// was just filled (`loaded`), into the policy.
+    ///
+    /// Every machine's allocation calls it: without demand paging it returns before the
+    /// process lookup and the walk to the entry's address.
     pub(crate) fn demand_mapped(&mut self, pid: Pid, vpn: Vpn, frame: Pfn, loaded: bool) {
+        if self.demand.is_none() {
+            return;
+        }
         if let Some(table) = self.procs.table(pid) {
             self.demand_mapped_in(table, pid, vpn, frame, loaded);
         }
@@ -89,9 +95,9 @@ impl Kernel {
     /// not in the process table yet).
     fn demand_mapped_in(&mut self, table: PageTable, pid: Pid, vpn: Vpn, frame: Pfn, loaded: bool) {
         let r = self.reference(pid, vpn, false);
+        let Some(i) = self.demand.as_deref().and_then(|d| d.frame_index(frame)) else { return };
         let entry = table.entry_addr(&self.mem.arena, vpn);
         let Some(d) = self.demand.as_deref_mut() else { return };
-        let Some(i) = d.frame_index(frame) else { return };
         d.rmap[i].push(Mapper { pid, vpn, entry });
         if loaded {
             if d.local.is_some() {
